@@ -1,0 +1,129 @@
+/**
+ * The only reader of process.env. Parses and validates SPEC §7 once at start-up into a typed,
+ * frozen object; every bad or missing value is named in one error.
+ */
+import { parseKey } from "./crypto.ts";
+
+export interface Config {
+  nodeEnv: string;
+  databaseUrl: string;
+  redisUrl: string;
+  host: string;
+  port: number;
+  jwtSecret: string;
+  botTokenEncryptionKey: Buffer;
+  telegramApiRoot: string;
+  publicBaseUrl: string;
+  adminHosts: string[];
+  sweepIntervalMs: number;
+  queuePrefix: string;
+  logLevel: string;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration: ${problems.join("; ")}`);
+    this.name = "ConfigError";
+  }
+}
+
+const DEV_JWT_SECRET = "dev-only-jwt-secret-change-me-0123456789abcdef";
+const DEV_ENCRYPTION_KEY = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
+const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
+
+type Env = Record<string, string | undefined>;
+
+export function loadConfig(env: Env = process.env): Config {
+  const problems: string[] = [];
+  const nodeEnv = env.NODE_ENV ?? "production";
+  const dev = nodeEnv === "development";
+  const get = (name: string, fallback: string) => {
+    const v = env[name];
+    return v === undefined || v === "" ? fallback : v.trim();
+  };
+
+  const url = (name: string, fallback: string, protocols: string[]) => {
+    const raw = get(name, fallback);
+    try {
+      const u = new URL(raw);
+      if (!protocols.includes(u.protocol))
+        problems.push(`${name} must use ${protocols.join(" or ")} (got ${u.protocol})`);
+    } catch {
+      problems.push(`${name} is not a valid URL`);
+    }
+    return raw.replace(/\/+$/, "");
+  };
+  const int = (name: string, fallback: number, min: number, max: number) => {
+    const raw = get(name, String(fallback));
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < min || n > max) {
+      problems.push(`${name} must be an integer from ${min} to ${max} (got "${raw}")`);
+      return fallback;
+    }
+    return n;
+  };
+
+  const databaseUrl = url("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/journeys", ["postgres:", "postgresql:"]);
+  const redisUrl = url("REDIS_URL", "redis://127.0.0.1:6379", ["redis:", "rediss:"]);
+  const telegramApiRoot = url("TELEGRAM_API_ROOT", "https://api.telegram.org", ["http:", "https:"]);
+  const publicBaseUrl = url("PUBLIC_BASE_URL", "http://127.0.0.1:3000", ["http:", "https:"]);
+  const host = get("HOST", "0.0.0.0");
+  const port = int("PORT", 3000, 0, 65535);
+  const sweepIntervalMs = int("SCHEDULER_SWEEP_INTERVAL_MS", 30000, 100, 3_600_000);
+
+  let jwtSecret = get("JWT_SECRET", dev ? DEV_JWT_SECRET : "");
+  if (!jwtSecret) problems.push("JWT_SECRET is required (a dev default exists only with NODE_ENV=development)");
+  else if (jwtSecret.length < 32) {
+    problems.push("JWT_SECRET must be at least 32 characters");
+    jwtSecret = "";
+  }
+
+  let botTokenEncryptionKey: Buffer = Buffer.alloc(0);
+  const rawKey = get("BOT_TOKEN_ENCRYPTION_KEY", dev ? DEV_ENCRYPTION_KEY : "");
+  if (!rawKey) problems.push("BOT_TOKEN_ENCRYPTION_KEY is required (32 bytes, hex or base64)");
+  else {
+    const key = parseKey(rawKey);
+    if (!key) problems.push("BOT_TOKEN_ENCRYPTION_KEY must be 32 bytes, as 64 hex characters or base64");
+    else botTokenEncryptionKey = key;
+  }
+
+  const queuePrefix = get("QUEUE_PREFIX", "journeys");
+  if (!/^[A-Za-z0-9_{}-]{1,64}$/.test(queuePrefix))
+    problems.push("QUEUE_PREFIX may hold only letters, digits, _ - { }");
+  const logLevel = get("LOG_LEVEL", "info");
+  if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(", ")}`);
+  const adminHosts = get("ADMIN_HOSTS", "")
+    .split(",")
+    .map((h) => h.trim().toLowerCase())
+    .filter(Boolean);
+
+  if (problems.length > 0) throw new ConfigError(problems);
+  return Object.freeze({
+    nodeEnv,
+    databaseUrl,
+    redisUrl,
+    host,
+    port,
+    jwtSecret,
+    botTokenEncryptionKey,
+    telegramApiRoot,
+    publicBaseUrl,
+    adminHosts,
+    sweepIntervalMs,
+    queuePrefix,
+    logLevel,
+  });
+}
+
+/** For entry points: load the config or print one clear line per problem and exit 1 (no crash loop spam). */
+export function loadConfigOrExit(env: Env = process.env): Config {
+  try {
+    return loadConfig(env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      for (const p of err.problems) process.stderr.write(`config error: ${p}\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,48 @@
+import { fileURLToPath } from "node:url";
+import { drizzle } from "drizzle-orm/node-postgres";
+import { migrate } from "drizzle-orm/node-postgres/migrator";
+import pg from "pg";
+
+export const MIGRATIONS_DIR = fileURLToPath(new URL("../../../../drizzle", import.meta.url));
+
+/** Lock id shared by every process that migrates, so replicas starting together take turns. */
+const MIGRATION_LOCK = 73_620_001;
+
+/** Create the database named in `url` when it does not exist (connecting to `postgres` to do so). */
+export async function ensureDatabase(url: string): Promise<boolean> {
+  const target = new URL(url);
+  const name = decodeURIComponent(target.pathname.replace(/^\//, ""));
+  if (!name) throw new Error("DATABASE_URL names no database");
+  const admin = new URL(url);
+  admin.pathname = "/postgres";
+  const client = new pg.Client({ connectionString: admin.toString(), connectionTimeoutMillis: 5000 });
+  await client.connect();
+  try {
+    const found = await client.query("SELECT 1 FROM pg_database WHERE datname = $1", [name]);
+    if (found.rowCount) return false;
+    try {
+      await client.query(`CREATE DATABASE "${name.replace(/"/g, '""')}"`);
+    } catch (err) {
+      // Another process created it between our check and our CREATE.
+      if ((err as { code?: string }).code !== "42P04") throw err;
+      return false;
+    }
+    return true;
+  } finally {
+    await client.end();
+  }
+}
+
+/** Apply the committed drizzle/ migrations; idempotent and safe to run from several processes at once. */
+export async function runMigrations(url: string, opts: { createDatabase?: boolean } = {}): Promise<void> {
+  if (opts.createDatabase !== false) await ensureDatabase(url);
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5000 });
+  await client.connect();
+  try {
+    await client.query("SELECT pg_advisory_lock($1)", [MIGRATION_LOCK]);
+    await migrate(drizzle(client), { migrationsFolder: MIGRATIONS_DIR });
+    await client.query("SELECT pg_advisory_unlock($1)", [MIGRATION_LOCK]);
+  } finally {
+    await client.end();
+  }
+}

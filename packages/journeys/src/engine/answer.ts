@@ -1,0 +1,39 @@
+import type { Session } from "../repo/index.ts";
+import { type ValidationKind, validateAnswer } from "../validation/index.ts";
+import type { EngineContext } from "./context.ts";
+import { runFrom, say } from "./run.ts";
+
+export type AnswerOutcome =
+  | { outcome: "not_waiting" }
+  | { outcome: "invalid"; session: Session; error: string }
+  | { outcome: "accepted"; session: Session; value: unknown };
+
+/**
+ * A text reply to a locked, live session. If it waits on a question: validate; on failure re-prompt
+ * and stay; on success store the normalised value and run on to the next blocking step.
+ */
+export async function handleAnswer(ctx: EngineContext, session: Session, text: string): Promise<AnswerOutcome> {
+  if (session.status !== "active" || !session.currentStepId) return { outcome: "not_waiting" };
+  const step = await ctx.repo.getStep(session.currentStepId);
+  if (step?.stepType !== "question" || step.removedAt) return { outcome: "not_waiting" };
+  const config = step.config as Record<string, unknown>;
+  const log = ctx.log.child({ journey_id: session.journeyId, session_id: session.id, step_id: step.id });
+  const result = validateAnswer(config.validation as ValidationKind, text);
+  if (!result.ok) {
+    const error = typeof config.error_text === "string" ? config.error_text : result.error;
+    await say(ctx, session, error);
+    await ctx.repo.sessions.update(session.id, {});
+    log.info({ answer_key: config.answer_key, validation: config.validation }, "answer invalid: re-prompted");
+    return { outcome: "invalid", session, error };
+  }
+  const next = await ctx.repo.nextStepAfter(session.journeyId, step.stepOrder);
+  const stored = await ctx.repo.sessions.storeAnswerAndAdvance(
+    session.id,
+    String(config.answer_key),
+    result.value,
+    next?.id ?? null,
+  );
+  log.info({ answer_key: config.answer_key }, "answer stored");
+  const after = await runFrom(ctx, stored, next);
+  return { outcome: "accepted", session: after, value: result.value };
+}

@@ -1,0 +1,31 @@
+import type { Logger } from "../logger.ts";
+import type { TenantRepository } from "../repo/index.ts";
+
+/**
+ * What a transition leaves to do after its transaction commits: outbox rows to send and delay
+ * rows to schedule. The rows themselves are already in Postgres; these are only hints for the
+ * queue (the worker's sweeper finds any hint that never made it to Redis).
+ */
+export interface Effects {
+  outboxIds: number[];
+  scheduled: { id: string; scheduledFor: Date }[];
+}
+
+export const emptyEffects = (): Effects => ({ outboxIds: [], scheduled: [] });
+
+/** Turns committed effects into queue jobs (BullMQ in production). */
+export interface Dispatcher {
+  dispatch(effects: Effects): Promise<void>;
+}
+
+/** One engine call: a tenant repository bound to the open transaction, the bot, and a logger. */
+export interface EngineContext {
+  repo: TenantRepository;
+  botId: string;
+  log: Logger;
+  effects: Effects;
+  now?: () => Date;
+  random?: () => number;
+}
+
+export const ALREADY_IN_FLOW = "You're already in this flow. Reply to continue.";

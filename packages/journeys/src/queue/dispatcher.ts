@@ -1,0 +1,72 @@
+import { Queue } from "bullmq";
+import type { Redis } from "ioredis";
+import type { Dispatcher, Effects } from "../engine/context.ts";
+import type { Logger } from "../logger.ts";
+import { delayJobId, JOBS, outboxJobId, QUEUES } from "./names.ts";
+
+export const DELAY_JOB_OPTS = {
+  attempts: 8,
+  backoff: { type: "exponential", delay: 1000 },
+  removeOnComplete: true,
+  removeOnFail: 5000,
+} as const;
+
+export const OUTBOX_JOB_OPTS = {
+  attempts: 10,
+  backoff: { type: "exponential", delay: 1000 },
+  removeOnComplete: true,
+  removeOnFail: 5000,
+} as const;
+
+export interface Queues {
+  delays: Queue;
+  outbox: Queue;
+  close(): Promise<void>;
+}
+
+export function createQueues(connection: Redis, prefix: string): Queues {
+  const delays = new Queue(QUEUES.delays, { connection, prefix });
+  const outbox = new Queue(QUEUES.outbox, { connection, prefix });
+  return {
+    delays,
+    outbox,
+    close: async () => {
+      await Promise.allSettled([delays.close(), outbox.close()]);
+    },
+  };
+}
+
+export async function enqueueDelay(queues: Queues, id: string, scheduledFor: Date) {
+  await queues.delays.add(
+    JOBS.fireDelay,
+    { scheduledMessageId: id },
+    { ...DELAY_JOB_OPTS, jobId: delayJobId(id), delay: Math.max(0, scheduledFor.getTime() - Date.now()) },
+  );
+}
+
+export async function enqueueOutbox(queues: Queues, outboxId: number) {
+  await queues.outbox.add(JOBS.sendOutbox, { outboxId }, { ...OUTBOX_JOB_OPTS, jobId: outboxJobId(outboxId) });
+}
+
+/**
+ * Enqueue what a committed transition left to do. A failure here loses nothing — the rows are in
+ * Postgres and the worker's sweeper enqueues any it finds without a job — so it is logged, not thrown.
+ */
+export function queueDispatcher(queues: Queues, log: Logger): Dispatcher {
+  return {
+    async dispatch(effects: Effects) {
+      const jobs = [
+        ...effects.outboxIds.map((id) => enqueueOutbox(queues, id)),
+        ...effects.scheduled.map((s) => enqueueDelay(queues, s.id, s.scheduledFor)),
+      ];
+      const results = await Promise.allSettled(jobs);
+      const failed = results.filter((r) => r.status === "rejected");
+      if (failed.length > 0) {
+        log.warn(
+          { failed: failed.length, of: results.length, err: (failed[0] as PromiseRejectedResult).reason?.message },
+          "could not enqueue jobs; the sweeper will pick the rows up",
+        );
+      }
+    },
+  };
+}

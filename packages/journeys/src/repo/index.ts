@@ -1,0 +1,71 @@
+import { sql } from "drizzle-orm";
+import type { Database, Executor } from "../db/client.ts";
+import type { StepInput } from "../steps.ts";
+import { BotsRepo } from "./bots.ts";
+import { JourneysRepo } from "./journeys.ts";
+import type { Scope } from "./scope.ts";
+import { SessionsRepo } from "./sessions.ts";
+import { firstStep, getStep, nextStepAfter, setSteps } from "./steps.ts";
+
+export type { BotCredentials, BotSummary } from "./bots.ts";
+export type { Journey, JourneyFields, Trigger } from "./journeys.ts";
+export type { OutboxMessage, ScheduledMessage, Session } from "./sessions.ts";
+export type { SetStepsResult, Step } from "./steps.ts";
+export { SystemRepo } from "./system.ts";
+
+/**
+ * Everything one tenant may read or write, bound to that tenant once. Built from a verified JWT,
+ * a tenant_bots row or a job's row — never from a request body — so no query can forget the
+ * tenant filter. `transaction` hands the callback a repository bound to the same tenant on the
+ * open transaction (nested calls become savepoints).
+ */
+export class TenantRepository {
+  readonly journeys: JourneysRepo;
+  readonly sessions: SessionsRepo;
+  readonly bots: BotsRepo;
+  private readonly scope: Scope;
+
+  constructor(db: Executor, tenantId: string, encryptionKey: Buffer) {
+    if (!tenantId) throw new Error("a tenant repository needs a tenant id");
+    this.scope = { db, tenantId, encryptionKey };
+    this.journeys = new JourneysRepo(this.scope);
+    this.sessions = new SessionsRepo(this.scope);
+    this.bots = new BotsRepo(this.scope);
+  }
+
+  get tenantId(): string {
+    return this.scope.tenantId;
+  }
+
+  transaction<T>(fn: (repo: TenantRepository) => Promise<T>): Promise<T> {
+    return (this.scope.db as Database).transaction((tx) =>
+      fn(new TenantRepository(tx, this.scope.tenantId, this.scope.encryptionKey)),
+    );
+  }
+
+  /** A transaction-scoped advisory lock on `key` (namespaced by tenant). */
+  async lock(key: string): Promise<void> {
+    await this.scope.db.execute(sql`SELECT pg_advisory_xact_lock(hashtext(${`${this.scope.tenantId}:${key}`}))`);
+  }
+
+  setSteps(journeyId: string, steps: readonly StepInput[]) {
+    return this.transaction((r) => setSteps(r.scope, r.journeys, r.sessions, journeyId, steps));
+  }
+
+  async listSteps(journeyId: string) {
+    await this.journeys.get(journeyId);
+    return this.journeys.steps(journeyId);
+  }
+
+  firstStep(journeyId: string) {
+    return firstStep(this.scope, journeyId);
+  }
+
+  nextStepAfter(journeyId: string, stepOrder: number) {
+    return nextStepAfter(this.scope, journeyId, stepOrder);
+  }
+
+  getStep(stepId: string) {
+    return getStep(this.scope, stepId);
+  }
+}

@@ -1,0 +1,17 @@
+import type { Executor } from "../db/client.ts";
+
+/**
+ * What every tenant-scoped query runs with: the executor (pool or open transaction) and the one
+ * tenant it may touch. Built once per request, update or job; never from a request body.
+ */
+export interface Scope {
+  readonly db: Executor;
+  readonly tenantId: string;
+  readonly encryptionKey: Buffer;
+}
+
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** Ids come from URLs: a malformed one is simply not found (never a Postgres cast error). */
+export const isUuid = (id: string) => UUID_RE.test(id);
+
+export const LIVE_STATUSES = ["active", "waiting_delay"] as const;

@@ -1,0 +1,267 @@
+import { and, desc, eq, inArray, sql } from "drizzle-orm";
+import {
+  journeyOutbox,
+  journeyScheduledMessages,
+  journeySteps,
+  journeys,
+  journeyUserSessions,
+  type SessionStatus,
+} from "../db/schema.ts";
+import { notFound } from "../errors.ts";
+import { isUuid, LIVE_STATUSES, type Scope } from "./scope.ts";
+
+export type Session = typeof journeyUserSessions.$inferSelect;
+export type ScheduledMessage = typeof journeyScheduledMessages.$inferSelect;
+export type OutboxMessage = typeof journeyOutbox.$inferSelect;
+
+const liveStatus = inArray(journeyUserSessions.status, [...LIVE_STATUSES]);
+
+export class SessionsRepo {
+  constructor(private readonly s: Scope) {}
+
+  private mine(id: string) {
+    return and(eq(journeyUserSessions.tenantId, this.s.tenantId), eq(journeyUserSessions.id, id));
+  }
+
+  async get(id: string, opts: { forUpdate?: boolean } = {}): Promise<Session> {
+    if (!isUuid(id)) throw notFound("session");
+    const q = this.s.db.select().from(journeyUserSessions).where(this.mine(id));
+    const [row] = opts.forUpdate ? await q.for("update") : await q;
+    if (!row) throw notFound("session");
+    return row;
+  }
+
+  /** The user's live (active or waiting_delay) session in this journey, optionally row-locked. */
+  async getActive(
+    journeyId: string,
+    telegramUserId: number,
+    opts: { forUpdate?: boolean } = {},
+  ): Promise<Session | null> {
+    const q = this.s.db
+      .select()
+      .from(journeyUserSessions)
+      .where(
+        and(
+          eq(journeyUserSessions.tenantId, this.s.tenantId),
+          eq(journeyUserSessions.journeyId, journeyId),
+          eq(journeyUserSessions.telegramUserId, telegramUserId),
+          liveStatus,
+        ),
+      );
+    const [row] = opts.forUpdate ? await q.for("update") : await q;
+    return row ?? null;
+  }
+
+  /** Live sessions of this user across the journeys of one bot, most recently active first. */
+  async liveForUserOnBot(botId: string, telegramUserId: number, opts: { forUpdate?: boolean } = {}) {
+    const q = this.s.db
+      .select({ session: journeyUserSessions })
+      .from(journeyUserSessions)
+      .innerJoin(journeys, eq(journeys.id, journeyUserSessions.journeyId))
+      .where(
+        and(
+          eq(journeyUserSessions.tenantId, this.s.tenantId),
+          eq(journeys.botId, botId),
+          eq(journeyUserSessions.telegramUserId, telegramUserId),
+          liveStatus,
+        ),
+      )
+      .orderBy(desc(journeyUserSessions.lastActivityAt), desc(journeyUserSessions.startedAt));
+    const rows = opts.forUpdate ? await q.for("update", { of: journeyUserSessions }) : await q;
+    return rows.map((r) => r.session);
+  }
+
+  /**
+   * Insert a live session unless one exists. The partial unique index decides: a concurrent insert
+   * for the same (journey, user) waits for ours and then inserts nothing (returns null).
+   */
+  async insertLive(journeyId: string, telegramUserId: number, telegramChatId: number): Promise<Session | null> {
+    const rows = await this.s.db
+      .insert(journeyUserSessions)
+      .values({ tenantId: this.s.tenantId, journeyId, telegramUserId, telegramChatId, status: "active" })
+      .onConflictDoNothing({
+        target: [journeyUserSessions.journeyId, journeyUserSessions.telegramUserId],
+        where: sql`status IN ('active', 'waiting_delay')`,
+      })
+      .returning();
+    return rows[0] ?? null;
+  }
+
+  async update(
+    id: string,
+    fields: { status?: SessionStatus; currentStepId?: string | null; answers?: Record<string, unknown> },
+  ): Promise<Session> {
+    const [row] = await this.s.db
+      .update(journeyUserSessions)
+      .set({
+        ...fields,
+        lastActivityAt: sql`now()`,
+        ...(fields.status === "completed" ? { completedAt: sql`now()` } : {}),
+      })
+      .where(this.mine(id))
+      .returning();
+    if (!row) throw notFound("session");
+    return row;
+  }
+
+  updateStatus(id: string, status: SessionStatus) {
+    return this.update(id, { status });
+  }
+
+  updateCurrentStep(id: string, stepId: string | null) {
+    return this.update(id, { currentStepId: stepId });
+  }
+
+  /** answers[key] = value and move to `nextStepId` (null at the end), in one statement. */
+  async storeAnswerAndAdvance(
+    id: string,
+    answerKey: string,
+    value: unknown,
+    nextStepId: string | null,
+  ): Promise<Session> {
+    const [row] = await this.s.db
+      .update(journeyUserSessions)
+      .set({
+        answers: sql`coalesce(${journeyUserSessions.answers}, '{}'::jsonb) || jsonb_build_object(${answerKey}::text, ${JSON.stringify(value)}::jsonb)`,
+        currentStepId: nextStepId,
+        lastActivityAt: sql`now()`,
+      })
+      .where(this.mine(id))
+      .returning();
+    if (!row) throw notFound("session");
+    return row;
+  }
+
+  /** Cancel a session and everything it still had waiting (delays and unsent messages). */
+  async cancel(id: string, reason: string): Promise<void> {
+    await this.s.db
+      .update(journeyUserSessions)
+      .set({ status: "cancelled", lastActivityAt: sql`now()` })
+      .where(and(this.mine(id), liveStatus));
+    await this.s.db
+      .update(journeyScheduledMessages)
+      .set({ status: "cancelled", error: `session cancelled: ${reason}` })
+      .where(
+        and(
+          eq(journeyScheduledMessages.tenantId, this.s.tenantId),
+          eq(journeyScheduledMessages.sessionId, id),
+          eq(journeyScheduledMessages.status, "pending"),
+        ),
+      );
+    await this.s.db
+      .update(journeyOutbox)
+      .set({ status: "cancelled", error: `session cancelled: ${reason}` })
+      .where(
+        and(
+          eq(journeyOutbox.tenantId, this.s.tenantId),
+          eq(journeyOutbox.sessionId, id),
+          eq(journeyOutbox.status, "pending"),
+        ),
+      );
+  }
+
+  async scheduleMessage(input: {
+    sessionId: string;
+    stepId: string;
+    telegramChatId: number;
+    payload: Record<string, unknown>;
+    scheduledFor: Date;
+  }): Promise<ScheduledMessage> {
+    const [row] = await this.s.db
+      .insert(journeyScheduledMessages)
+      .values({
+        tenantId: this.s.tenantId,
+        sessionId: input.sessionId,
+        stepId: input.stepId,
+        telegramChatId: input.telegramChatId,
+        messageContent: input.payload,
+        scheduledFor: input.scheduledFor,
+      })
+      .returning();
+    return row!;
+  }
+
+  async getScheduled(id: string, opts: { forUpdate?: "wait" | "skipLocked" } = {}): Promise<ScheduledMessage | null> {
+    if (!isUuid(id)) return null;
+    const q = this.s.db
+      .select()
+      .from(journeyScheduledMessages)
+      .where(and(eq(journeyScheduledMessages.tenantId, this.s.tenantId), eq(journeyScheduledMessages.id, id)));
+    const rows =
+      opts.forUpdate === "skipLocked"
+        ? await q.for("update", { skipLocked: true })
+        : opts.forUpdate === "wait"
+          ? await q.for("update")
+          : await q;
+    return rows[0] ?? null;
+  }
+
+  async markScheduledSent(id: string): Promise<void> {
+    await this.s.db
+      .update(journeyScheduledMessages)
+      .set({ status: "sent", sentAt: sql`now()`, error: null })
+      .where(and(eq(journeyScheduledMessages.tenantId, this.s.tenantId), eq(journeyScheduledMessages.id, id)));
+  }
+
+  async markScheduledFailed(id: string, error: string): Promise<void> {
+    await this.s.db
+      .update(journeyScheduledMessages)
+      .set({ status: "failed", error: error.slice(0, 2000) })
+      .where(and(eq(journeyScheduledMessages.tenantId, this.s.tenantId), eq(journeyScheduledMessages.id, id)));
+  }
+
+  /** Record an outgoing message; it is sent after the surrounding transaction commits. */
+  async addOutbox(input: {
+    sessionId: string | null;
+    botId: string;
+    telegramChatId: number;
+    text: string;
+  }): Promise<OutboxMessage> {
+    const [row] = await this.s.db
+      .insert(journeyOutbox)
+      .values({
+        tenantId: this.s.tenantId,
+        botId: input.botId,
+        sessionId: input.sessionId,
+        telegramChatId: input.telegramChatId,
+        messageContent: { text: input.text },
+      })
+      .returning();
+    return row!;
+  }
+
+  listOutbox(sessionId: string): Promise<OutboxMessage[]> {
+    return this.s.db
+      .select()
+      .from(journeyOutbox)
+      .where(and(eq(journeyOutbox.tenantId, this.s.tenantId), eq(journeyOutbox.sessionId, sessionId)))
+      .orderBy(journeyOutbox.id);
+  }
+
+  listScheduled(sessionId: string): Promise<ScheduledMessage[]> {
+    return this.s.db
+      .select()
+      .from(journeyScheduledMessages)
+      .where(
+        and(eq(journeyScheduledMessages.tenantId, this.s.tenantId), eq(journeyScheduledMessages.sessionId, sessionId)),
+      )
+      .orderBy(journeyScheduledMessages.scheduledFor);
+  }
+
+  /** Most recent sessions with their journey's name and current step, for the debug endpoint. */
+  async recent(limit: number) {
+    return this.s.db
+      .select({
+        session: journeyUserSessions,
+        journeyName: journeys.name,
+        stepOrder: journeySteps.stepOrder,
+        stepType: journeySteps.stepType,
+      })
+      .from(journeyUserSessions)
+      .innerJoin(journeys, eq(journeys.id, journeyUserSessions.journeyId))
+      .leftJoin(journeySteps, eq(journeySteps.id, journeyUserSessions.currentStepId))
+      .where(eq(journeyUserSessions.tenantId, this.s.tenantId))
+      .orderBy(desc(journeyUserSessions.lastActivityAt), desc(journeyUserSessions.id))
+      .limit(Math.max(1, Math.min(500, limit)));
+  }
+}

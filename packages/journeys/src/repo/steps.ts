@@ -1,0 +1,121 @@
+import { and, eq, inArray, isNull, sql } from "drizzle-orm";
+import { journeyScheduledMessages, journeySteps, journeyUserSessions } from "../db/schema.ts";
+import { type StepInput, validateSteps } from "../steps.ts";
+import type { JourneysRepo } from "./journeys.ts";
+import { LIVE_STATUSES, type Scope } from "./scope.ts";
+import type { SessionsRepo } from "./sessions.ts";
+
+export type Step = typeof journeySteps.$inferSelect;
+
+export interface SetStepsResult {
+  steps: Step[];
+  /** Sessions cancelled because the step they stood on was removed or changed type. */
+  cancelledSessionIds: string[];
+}
+
+/**
+ * Replacing a journey's steps (PUT …/steps) without breaking sessions in flight.
+ *
+ * Steps are updated in place by position, so their ids stay stable and a session standing on
+ * position N stays on position N with its new config. A session whose step is removed, or whose
+ * step changes type (its position no longer means what it meant), is cancelled with its pending
+ * messages. A removed step that history still references (sessions, scheduled rows) is marked
+ * `removed_at` instead of deleted, because those foreign keys have no ON DELETE.
+ */
+export async function setSteps(
+  s: Scope,
+  journeysRepo: JourneysRepo,
+  sessions: SessionsRepo,
+  journeyId: string,
+  input: readonly StepInput[],
+): Promise<SetStepsResult> {
+  const valid = validateSteps(input);
+  await journeysRepo.get(journeyId, { forUpdate: true });
+  const current = await journeysRepo.steps(journeyId);
+  const affected: string[] = [];
+  const removed: Step[] = current.slice(valid.length);
+
+  for (const [i, step] of valid.entries()) {
+    const existing = current[i];
+    if (existing) {
+      if (existing.stepType !== step.stepType) affected.push(existing.id);
+      await s.db
+        .update(journeySteps)
+        .set({ stepOrder: i + 1, stepType: step.stepType, config: step.config })
+        .where(eq(journeySteps.id, existing.id));
+    } else {
+      await s.db
+        .insert(journeySteps)
+        .values({ journeyId, stepOrder: i + 1, stepType: step.stepType, config: step.config });
+    }
+  }
+  affected.push(...removed.map((r) => r.id));
+
+  const cancelledSessionIds: string[] = [];
+  if (affected.length > 0) {
+    const standing = await s.db
+      .select({ id: journeyUserSessions.id })
+      .from(journeyUserSessions)
+      .where(
+        and(
+          eq(journeyUserSessions.tenantId, s.tenantId),
+          eq(journeyUserSessions.journeyId, journeyId),
+          inArray(journeyUserSessions.status, [...LIVE_STATUSES]),
+          inArray(journeyUserSessions.currentStepId, affected),
+        ),
+      )
+      .for("update");
+    for (const { id } of standing) {
+      await sessions.cancel(id, "step_removed_or_changed");
+      cancelledSessionIds.push(id);
+    }
+  }
+
+  if (removed.length > 0) {
+    const ids = removed.map((r) => r.id);
+    const referenced = new Set<string>();
+    const bySession = await s.db
+      .select({ id: journeyUserSessions.currentStepId })
+      .from(journeyUserSessions)
+      .where(inArray(journeyUserSessions.currentStepId, ids));
+    const byScheduled = await s.db
+      .select({ id: journeyScheduledMessages.stepId })
+      .from(journeyScheduledMessages)
+      .where(inArray(journeyScheduledMessages.stepId, ids));
+    for (const r of [...bySession, ...byScheduled]) if (r.id) referenced.add(r.id);
+    const keep = ids.filter((id) => referenced.has(id));
+    const drop = ids.filter((id) => !referenced.has(id));
+    if (keep.length) {
+      await s.db.update(journeySteps).set({ removedAt: sql`now()` }).where(inArray(journeySteps.id, keep));
+    }
+    if (drop.length) await s.db.delete(journeySteps).where(inArray(journeySteps.id, drop));
+  }
+
+  return { steps: await journeysRepo.steps(journeyId), cancelledSessionIds };
+}
+
+/** The live step after `stepOrder` in this journey, or null at the end. */
+export async function nextStepAfter(s: Scope, journeyId: string, stepOrder: number): Promise<Step | null> {
+  const [row] = await s.db
+    .select()
+    .from(journeySteps)
+    .where(
+      and(
+        eq(journeySteps.journeyId, journeyId),
+        isNull(journeySteps.removedAt),
+        sql`${journeySteps.stepOrder} > ${stepOrder}`,
+      ),
+    )
+    .orderBy(journeySteps.stepOrder)
+    .limit(1);
+  return row ?? null;
+}
+
+export async function firstStep(s: Scope, journeyId: string): Promise<Step | null> {
+  return nextStepAfter(s, journeyId, -2_147_483_648);
+}
+
+export async function getStep(s: Scope, stepId: string): Promise<Step | null> {
+  const [row] = await s.db.select().from(journeySteps).where(eq(journeySteps.id, stepId));
+  return row ?? null;
+}

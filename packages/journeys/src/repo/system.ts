@@ -1,0 +1,96 @@
+/**
+ * Cross-tenant reads for the transports: finding which tenant a webhook or a due row belongs to.
+ * Everything here returns ids and the tenant they belong to; the caller then binds a tenant
+ * repository and does the real work through it.
+ */
+import { and, asc, eq, inArray, lte, sql } from "drizzle-orm";
+import type { Executor } from "../db/client.ts";
+import { journeyOutbox, journeyScheduledMessages, processedUpdates, tenantBots } from "../db/schema.ts";
+
+export class SystemRepo {
+  constructor(private readonly db: Executor) {}
+
+  /** The bot row a webhook route names: tenant, webhook secret and public info (token stays encrypted). */
+  async botForWebhook(botId: string) {
+    if (!/^[A-Za-z0-9_-]{1,64}$/.test(botId)) return null;
+    const [row] = await this.db
+      .select({
+        botId: tenantBots.botId,
+        tenantId: tenantBots.tenantId,
+        telegramBotId: tenantBots.telegramBotId,
+        username: tenantBots.username,
+        firstName: tenantBots.firstName,
+        webhookSecret: tenantBots.webhookSecret,
+      })
+      .from(tenantBots)
+      .where(eq(tenantBots.botId, botId));
+    return row ?? null;
+  }
+
+  /** Tenants that exist (have at least one bot). */
+  async tenantIds(): Promise<string[]> {
+    const rows = await this.db.selectDistinct({ tenantId: tenantBots.tenantId }).from(tenantBots);
+    return rows.map((r) => r.tenantId);
+  }
+
+  /** Due pending delay rows (seed: fetch_due_scheduled_messages), oldest first. */
+  fetchDueScheduledMessages(limit = 50, now: Date = new Date()) {
+    return this.db
+      .select({
+        id: journeyScheduledMessages.id,
+        tenantId: journeyScheduledMessages.tenantId,
+        scheduledFor: journeyScheduledMessages.scheduledFor,
+      })
+      .from(journeyScheduledMessages)
+      .where(and(eq(journeyScheduledMessages.status, "pending"), lte(journeyScheduledMessages.scheduledFor, now)))
+      .orderBy(asc(journeyScheduledMessages.scheduledFor))
+      .limit(limit);
+  }
+
+  /** Pending rows due within `horizonMs`: the sweeper makes sure each has a job. */
+  pendingScheduledBefore(until: Date, limit = 1000) {
+    return this.db
+      .select({
+        id: journeyScheduledMessages.id,
+        tenantId: journeyScheduledMessages.tenantId,
+        scheduledFor: journeyScheduledMessages.scheduledFor,
+      })
+      .from(journeyScheduledMessages)
+      .where(and(eq(journeyScheduledMessages.status, "pending"), lte(journeyScheduledMessages.scheduledFor, until)))
+      .orderBy(asc(journeyScheduledMessages.scheduledFor))
+      .limit(limit);
+  }
+
+  /** Outbox rows still pending after `olderThan` (their sender died or Redis lost the job). */
+  stalePendingOutbox(olderThan: Date, limit = 1000) {
+    return this.db
+      .select({ id: journeyOutbox.id, tenantId: journeyOutbox.tenantId, botId: journeyOutbox.botId })
+      .from(journeyOutbox)
+      .where(and(eq(journeyOutbox.status, "pending"), lte(journeyOutbox.createdAt, olderThan)))
+      .orderBy(asc(journeyOutbox.id))
+      .limit(limit);
+  }
+
+  async outboxRow(id: number) {
+    const [row] = await this.db.select().from(journeyOutbox).where(eq(journeyOutbox.id, id));
+    return row ?? null;
+  }
+
+  /** Forget processed update ids older than Telegram's 24 h redelivery horizon (with margin). */
+  async pruneProcessedUpdates(olderThanHours = 72): Promise<number> {
+    const rows = await this.db
+      .delete(processedUpdates)
+      .where(sql`${processedUpdates.processedAt} < now() - make_interval(hours => ${olderThanHours})`)
+      .returning({ id: processedUpdates.updateId });
+    return rows.length;
+  }
+
+  async countByStatus(ids: string[]) {
+    if (ids.length === 0) return [];
+    return this.db
+      .select({ status: journeyScheduledMessages.status, n: sql<number>`count(*)::int` })
+      .from(journeyScheduledMessages)
+      .where(inArray(journeyScheduledMessages.id, ids))
+      .groupBy(journeyScheduledMessages.status);
+  }
+}

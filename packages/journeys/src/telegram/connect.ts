@@ -1,0 +1,71 @@
+import type { Database } from "../db/client.ts";
+import { DomainError, invalid } from "../errors.ts";
+import type { Logger } from "../logger.ts";
+import { scrubToken } from "../logger.ts";
+import { type BotSummary, TenantRepository } from "../repo/index.ts";
+import { createApi, GrammyError, webhookPath } from "./api.ts";
+
+export interface ConnectDeps {
+  db: Database;
+  encryptionKey: Buffer;
+  telegramApiRoot: string;
+  publicBaseUrl: string;
+  log: Logger;
+}
+
+const TOKEN_RE = /^\d{1,20}:[A-Za-z0-9_-]{10,100}$/;
+const BOT_ID_RE = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** Telegram's answer, without anything that could echo the token back. */
+function telegramReason(err: unknown): string {
+  if (err instanceof GrammyError) return `Telegram answered ${err.error_code}: ${err.description}`;
+  return `Telegram could not be reached: ${scrubToken((err as Error).message)}`;
+}
+
+/**
+ * Connect a tenant's bot: getMe (the token works), store it encrypted with a fresh webhook secret,
+ * and setWebhook with that secret. Storing and setWebhook share a transaction, so a bot whose
+ * webhook Telegram refused is not left half-connected.
+ */
+export async function connectBot(
+  deps: ConnectDeps,
+  tenantId: string,
+  input: { token: string; botId?: string },
+): Promise<{ bot: BotSummary; webhookUrl: string }> {
+  const token = input.token.trim();
+  if (!TOKEN_RE.test(token)) throw invalid("token does not look like a Telegram bot token (<digits>:<secret>)");
+  if (input.botId !== undefined && !BOT_ID_RE.test(input.botId)) throw invalid("bot_id must match [A-Za-z0-9_-]{1,64}");
+  const api = createApi(token, deps.telegramApiRoot, { retry: { maxRetryAttempts: 2, maxDelaySeconds: 5 } });
+  let me: Awaited<ReturnType<typeof api.getMe>>;
+  try {
+    me = await api.getMe();
+  } catch (err) {
+    throw new DomainError("TELEGRAM_REJECTED", `getMe failed: ${telegramReason(err)}`);
+  }
+  const botId = input.botId ?? me.username;
+  const webhookUrl = `${deps.publicBaseUrl}${webhookPath(botId)}`;
+  const log = deps.log.child({ tenant_id: tenantId, bot_id: botId });
+  const repo = new TenantRepository(deps.db, tenantId, deps.encryptionKey);
+  const bot = await repo.transaction(async (r) => {
+    const saved = await r.bots.save({
+      botId,
+      telegramBotId: me.id,
+      username: me.username,
+      firstName: me.first_name,
+      token,
+    });
+    try {
+      await api.setWebhook(webhookUrl, {
+        secret_token: saved.webhookSecret,
+        allowed_updates: ["message", "my_chat_member"],
+        drop_pending_updates: false,
+      });
+    } catch (err) {
+      throw new DomainError("TELEGRAM_REJECTED", `setWebhook failed: ${telegramReason(err)}`);
+    }
+    const { token: _t, webhookSecret: _s, ...summary } = saved;
+    return summary;
+  });
+  log.info({ username: me.username, webhook_url: webhookUrl }, "bot connected and webhook set");
+  return { bot, webhookUrl };
+}
