@@ -1,0 +1,342 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import {
+  isValidationKind,
+  type NormalisedValue,
+  VALIDATION_KINDS,
+  type ValidationKind,
+  validateAnswer,
+} from "../src/validation/index.ts";
+
+const LONG = "1".repeat(4000);
+const LONG_WORDS = "lorem ipsum ".repeat(334).slice(0, 4000);
+
+type ValidCase = [input: string, expected: NormalisedValue];
+
+/** Keeps test names readable when the input is thousands of characters long. */
+const label = (input: string) => (input.length > 40 ? `${input.slice(0, 40)}… (${input.length} chars)` : input);
+
+const valid: Record<ValidationKind, ValidCase[]> = {
+  number: [
+    ["42", 42],
+    ["0", 0],
+    ["-7", -7],
+    ["+5", 5],
+    ["  3.14  ", 3.14],
+    ["-0.5", -0.5],
+    [".5", 0.5],
+    ["007", 7],
+    ["1,000", 1000],
+    ["1 000", 1000],
+    ["1\u00A0000", 1000],
+    ["12 345 678", 12345678],
+    ["1,234.56", 1234.56],
+    ["1,234,567", 1234567],
+    ["12,5", 12.5],
+    ["12,50", 12.5],
+    ["0,500", 0.5],
+    ["1 234,5", 1234.5],
+    ["1'000", 1000],
+    ["1.234,56", 1234.56],
+    ["1.000.000", 1000000],
+    ["1,00,000", 100000],
+    ["\u221212", -12],
+    ["\uFF14\uFF12", 42],
+    ["-0", 0],
+    ["9".repeat(64), 1e64],
+  ],
+  text: [
+    ["hello", "hello"],
+    ["  padded  ", "padded"],
+    ["\u00A0\u2003 nbsp and em space \u200B", "nbsp and em space"],
+    ["line one\nline two", "line one\nline two"],
+    ["🎉 party 👨‍👩‍👧", "🎉 party 👨‍👩‍👧"],
+    ["مرحبا بالعالم", "مرحبا بالعالم"],
+    ["שלום", "שלום"],
+    ["日本語のテキスト", "日本語のテキスト"],
+    ["Robert'); DROP TABLE answers;--", "Robert'); DROP TABLE answers;--"],
+    ['{"a": [1, 2], "b": "\\u0000"}', '{"a": [1, 2], "b": "\\u0000"}'],
+    ["<b>not html</b> & co", "<b>not html</b> & co"],
+    ["0", "0"],
+    ["a", "a"],
+    ["a\u0000b", "ab"],
+    ["zero\u200Bwidth inside", "zero\u200Bwidth inside"],
+    ["🏴󠁧󠁢󠁳󠁣󠁴󠁿", "🏴󠁧󠁢󠁳󠁣󠁴󠁿"],
+    ["x".repeat(4096), "x".repeat(4096)],
+    ["😀".repeat(4096), "😀".repeat(4096)],
+    [`  ${"y".repeat(4096)}  `, "y".repeat(4096)],
+    [LONG_WORDS.slice(0, 4000).trim(), LONG_WORDS.slice(0, 4000).trim()],
+  ],
+  country: [
+    ["Germany", "DE"],
+    ["germany", "DE"],
+    ["GERMANY", "DE"],
+    ["  Germany!  ", "DE"],
+    ["DE", "DE"],
+    ["de", "DE"],
+    ["DEU", "DE"],
+    ["Deutschland", "DE"],
+    ["Allemagne", "DE"],
+    ["Германия", "DE"],
+    ["USA", "US"],
+    ["US", "US"],
+    ["U.S.A.", "US"],
+    ["United States", "US"],
+    ["united states of america", "US"],
+    ["America", "US"],
+    ["UK", "GB"],
+    ["the UK", "GB"],
+    ["Great Britain", "GB"],
+    ["England", "GB"],
+    ["Britain", "GB"],
+    ["United Kingdom", "GB"],
+    ["Russia", "RU"],
+    ["Россия", "RU"],
+    ["South Korea", "KR"],
+    ["Korea", "KR"],
+    ["North Korea", "KP"],
+    ["UAE", "AE"],
+    ["Holland", "NL"],
+    ["The Netherlands", "NL"],
+    ["Czechia", "CZ"],
+    ["Czech Republic", "CZ"],
+    ["Ivory Coast", "CI"],
+    ["Côte d'Ivoire", "CI"],
+    ["cote divoire", "CI"],
+    ["España", "ES"],
+    ["espana", "ES"],
+    ["(fr)", "FR"],
+    ["🇯🇵", "JP"],
+  ],
+  money: [
+    ["1000", { amount: 1000, currency: null }],
+    ["0", { amount: 0, currency: null }],
+    ["$1,000", { amount: 1000, currency: "USD" }],
+    ["1k", { amount: 1000, currency: null }],
+    ["1K", { amount: 1000, currency: null }],
+    ["1.5k", { amount: 1500, currency: null }],
+    ["1.1k", { amount: 1100, currency: null }],
+    ["2m", { amount: 2000000, currency: null }],
+    ["2M", { amount: 2000000, currency: null }],
+    ["3 million", { amount: 3000000, currency: null }],
+    ["€250.50", { amount: 250.5, currency: "EUR" }],
+    ["300 EUR", { amount: 300, currency: "EUR" }],
+    ["300EUR", { amount: 300, currency: "EUR" }],
+    ["eur 300", { amount: 300, currency: "EUR" }],
+    ["£20", { amount: 20, currency: "GBP" }],
+    ["¥5000", { amount: 5000, currency: "JPY" }],
+    ["₹1,00,000", { amount: 100000, currency: "INR" }],
+    ["1 000 000 ₽", { amount: 1000000, currency: "RUB" }],
+    ["300 usd", { amount: 300, currency: "USD" }],
+    ["300 dollars", { amount: 300, currency: "USD" }],
+    ["300 euros", { amount: 300, currency: "EUR" }],
+    ["300 pounds", { amount: 300, currency: "GBP" }],
+    ["US$50", { amount: 50, currency: "USD" }],
+    ["$ 50 USD", { amount: 50, currency: "USD" }],
+    ["1.5k EUR", { amount: 1500, currency: "EUR" }],
+    ["$2.5m", { amount: 2500000, currency: "USD" }],
+    ["12,50 €", { amount: 12.5, currency: "EUR" }],
+    ["  100 chf  ", { amount: 100, currency: "CHF" }],
+    ["300 MXN", { amount: 300, currency: "MXN" }],
+    ["300 EUR.", { amount: 300, currency: "EUR" }],
+    ["+5", { amount: 5, currency: null }],
+  ],
+};
+
+const invalid: Record<ValidationKind, string[]> = {
+  number: [
+    "",
+    "   ",
+    "\u00A0\u2003",
+    "abc",
+    "forty two",
+    "42 apples",
+    "NaN",
+    "Infinity",
+    "-Infinity",
+    "1e400",
+    "1e3",
+    "0x1F",
+    "12 34",
+    "1 23",
+    "1,2,3",
+    "1,234,56",
+    "1.2.3",
+    "--5",
+    "+-5",
+    "5-",
+    "1/2",
+    "$5",
+    "12.",
+    LONG,
+    `${"9".repeat(65)}`,
+  ],
+  text: [
+    "",
+    " ",
+    "\t\n\r ",
+    "\u00A0",
+    "\u2003\u2003",
+    "\u200B",
+    "\u200B\u200C\u200D\uFEFF",
+    "\u2800",
+    "\u3164",
+    "\u0000",
+    " \u0000 ",
+    "x".repeat(4097),
+    "😀".repeat(4097),
+    "a".repeat(100_000),
+    " ".repeat(100_000),
+    `${" ".repeat(50_000)}x${" ".repeat(50_000)}x`,
+    "\u202E",
+    "\u200E\u200F",
+    "\u0001\u0002",
+    "\u00A0\u200B\u2003\u3000",
+  ],
+  country: [
+    "",
+    "   ",
+    "XX",
+    "xx",
+    "ZZZ",
+    "Atlantis",
+    "Narnia",
+    "Congo",
+    "123",
+    "276",
+    "!!!",
+    "Germany France",
+    "German",
+    "🇽🇽",
+    "🎉",
+    "United",
+    "Gerrmany",
+    "a",
+    "the",
+    "DE DE",
+    "x".repeat(4000),
+    `${"Germany ".repeat(500)}`,
+  ],
+  money: [
+    "",
+    "   ",
+    "abc",
+    "dollars",
+    "$",
+    "k",
+    "-5",
+    "-$5",
+    "$-5",
+    "€-3.50",
+    "300 XYZ",
+    "300 abc",
+    "300 apples",
+    "5 or 6",
+    "$5 and $6",
+    "12 34",
+    "1,2,3",
+    "$300 EUR",
+    "1e400",
+    "NaN",
+    "Infinity",
+    "0x10",
+    "5 kr",
+    "--5",
+    LONG,
+    `$${"9".repeat(4000)}`,
+  ],
+};
+
+describe.each(VALIDATION_KINDS)("validateAnswer(%s)", (kind) => {
+  it.each(valid[kind].map(([input, expected]) => [label(input), input, expected] as const))(
+    "accepts %j",
+    (_label, input, expected) => {
+      expect(validateAnswer(kind, input)).toEqual({ ok: true, value: expected });
+    },
+  );
+
+  it.each(invalid[kind].map((input) => [label(input), input]))("rejects %j", (_label, input) => {
+    const result = validateAnswer(kind, input);
+    expect(result.ok).toBe(false);
+    if (!result.ok) {
+      expect(result.error.trim().length).toBeGreaterThan(0);
+      expect(result.error).toMatch(/^[A-Z].*[.]$/); // a sentence the bot can send verbatim
+    }
+  });
+
+  it("has at least 20 cases", () => {
+    expect(valid[kind].length + invalid[kind].length).toBeGreaterThanOrEqual(20);
+  });
+});
+
+describe("error messages", () => {
+  it.each<[ValidationKind, string, RegExp]>([
+    ["number", "abc", /number/i],
+    ["text", "", /text/i],
+    ["text", "x".repeat(4097), /too long/i],
+    ["country", "Atlantis", /country/i],
+    ["money", "abc", /amount/i],
+    ["money", "-5", /negative/i],
+    ["money", "300 XYZ", /currency/i],
+  ])("%s %j → %s", (kind, input, pattern) => {
+    const result = validateAnswer(kind, input);
+    expect(result).toEqual({ ok: false, error: expect.stringMatching(pattern) });
+  });
+});
+
+describe("long input", () => {
+  it.each(VALIDATION_KINDS)("%s rejects a 4,000-character answer quickly", (kind) => {
+    const input = kind === "text" ? "x".repeat(5000) : LONG;
+    const started = performance.now();
+    for (let i = 0; i < 100; i++) expect(validateAnswer(kind, input).ok).toBe(false);
+    expect(performance.now() - started).toBeLessThan(1000);
+  });
+});
+
+describe("isValidationKind", () => {
+  it.each([...VALIDATION_KINDS])("accepts %s", (kind) => {
+    expect(isValidationKind(kind)).toBe(true);
+  });
+  it.each([["date"], ["Number"], [""], [null], [undefined], [42], [{}]])("rejects %j", (x) => {
+    expect(isValidationKind(x)).toBe(false);
+  });
+});
+
+describe("validateAnswer never throws", () => {
+  const anyString = fc.oneof(
+    fc.string(),
+    fc.string({ unit: "grapheme" }),
+    fc.string({ unit: "binary", maxLength: 200 }),
+    fc.string({ unit: fc.constantFrom(..."0123456789 ,.'-+$€£¥₹₽kKmMeE\u00A0\u200B"), maxLength: 30 }),
+    fc.string({ minLength: 4000, maxLength: 5000 }),
+  );
+
+  it("returns a well-formed result for 1,000 random strings", () => {
+    fc.assert(
+      fc.property(fc.constantFrom(...VALIDATION_KINDS), anyString, (kind, input) => {
+        const result = validateAnswer(kind, input);
+        if (result.ok) {
+          expect(result.value).not.toBeUndefined();
+          expect(JSON.parse(JSON.stringify(result.value))).toEqual(result.value);
+          if (typeof result.value === "number") expect(Number.isFinite(result.value)).toBe(true);
+        } else {
+          expect(result.error.length).toBeGreaterThan(0);
+        }
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it("money amounts are finite and non-negative", () => {
+    fc.assert(
+      fc.property(fc.string({ unit: fc.constantFrom(..."0123456789 ,.-$€kmUSDEUR"), maxLength: 20 }), (input) => {
+        const result = validateAnswer("money", input);
+        if (result.ok && typeof result.value === "object") {
+          expect(Number.isFinite(result.value.amount)).toBe(true);
+          expect(result.value.amount).toBeGreaterThanOrEqual(0);
+        }
+      }),
+      { numRuns: 1000 },
+    );
+  });
+});
