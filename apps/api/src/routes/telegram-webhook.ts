@@ -1,0 +1,68 @@
+import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
+import { type Logger, processUpdate, SystemRepo, safeEqual, type WebhookBot } from "@journeys/core";
+import { Type } from "typebox";
+import type { ApiDeps } from "../deps.ts";
+
+const SECRET_HEADER = "x-telegram-bot-api-secret-token";
+const Ack = Type.Object({ ok: Type.Boolean(), status: Type.Optional(Type.String()) });
+const Err = Type.Object({ error: Type.String(), message: Type.String() });
+
+/** Bot rows change rarely; a short cache keeps a Postgres round trip off most updates. */
+function botCache(system: SystemRepo, ttlMs = 5000) {
+  const cache = new Map<string, { at: number; bot: Awaited<ReturnType<SystemRepo["botForWebhook"]>> }>();
+  return async (botId: string) => {
+    const hit = cache.get(botId);
+    if (hit && Date.now() - hit.at < ttlMs) return hit.bot;
+    const bot = await system.botForWebhook(botId);
+    if (cache.size > 10_000) cache.clear();
+    cache.set(botId, { at: Date.now(), bot });
+    return bot;
+  };
+}
+
+/**
+ * One webhook route for every bot. The bot (and so the tenant) comes from the path and the
+ * tenant_bots row, never from the update. 2xx only after the update's effects are committed:
+ * on any failure Telegram re-delivers, and the (bot, update_id) claim makes that safe.
+ */
+export function telegramWebhookRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
+  return async (app) => {
+    const findBot = botCache(new SystemRepo(deps.db.db));
+    app.post(
+      "/telegram/webhook/:botId",
+      {
+        schema: {
+          tags: ["telegram"],
+          summary: "Telegram webhook (one route for all bots)",
+          params: Type.Object({ botId: Type.String({ maxLength: 64 }) }),
+          headers: Type.Object({ [SECRET_HEADER]: Type.Optional(Type.String()) }),
+          body: Type.Object({ update_id: Type.Integer({ minimum: 0 }) }, { additionalProperties: true }),
+          response: { 200: Ack, 400: Err, 401: Err, 404: Err },
+        },
+      },
+      async (req, reply) => {
+        const row = await findBot(req.params.botId);
+        if (!row) return reply.status(404).send({ error: "not_found", message: "unknown bot" });
+        const given = req.headers[SECRET_HEADER];
+        if (typeof given !== "string" || !safeEqual(given, row.webhookSecret)) {
+          req.log.warn({ bot_id: row.botId }, "webhook secret token missing or wrong");
+          return reply.status(401).send({ error: "unauthorized", message: "missing or wrong secret token" });
+        }
+        const bot: WebhookBot = { botId: row.botId, tenantId: row.tenantId, username: row.username };
+        const result = await processUpdate(
+          {
+            db: deps.db.db,
+            encryptionKey: deps.config.botTokenEncryptionKey,
+            dispatcher: deps.dispatcher,
+            log: req.log as unknown as Logger,
+          },
+          bot,
+          req.body,
+        );
+        if (result.status === "malformed")
+          return reply.status(400).send({ error: "bad_request", message: "not a Telegram update" });
+        return { ok: true, status: result.status };
+      },
+    );
+  };
+}
