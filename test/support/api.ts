@@ -1,3 +1,4 @@
+import { createServer } from "node:net";
 import type { FastifyInstance } from "fastify";
 import { afterAll } from "vitest";
 import { buildApp } from "../../apps/api/src/app.ts";
@@ -17,15 +18,32 @@ export interface TestApi {
  * overrides config values (e.g. TELEGRAM_API_ROOT of a fake Bot API, ADMIN_HOSTS).
  */
 export async function startTestApi(testEnv: TestEnv, env: Record<string, string> = {}): Promise<TestApi> {
-  const config = loadConfig({ ...testEnv.env, ...env });
+  // The webhook URL given to setWebhook must be known before the app is built: pick the port first.
+  const port = await freePort();
+  const config = loadConfig({
+    PORT: String(port),
+    PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
+    ...testEnv.env,
+    ...env,
+  });
   const deps = createApiDeps(config, createLogger(config.logLevel, "api"));
   const app = await buildApp(deps);
-  await app.listen({ host: "127.0.0.1", port: 0 });
-  const address = app.server.address();
-  const port = typeof address === "object" && address ? address.port : 0;
+  await app.listen({ host: "127.0.0.1", port });
   afterAll(async () => {
     await app.close();
     await deps.close();
   });
   return { app, deps, url: `http://127.0.0.1:${port}` };
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const addr = srv.address();
+      const port = typeof addr === "object" && addr ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
 }
