@@ -1,9 +1,9 @@
-import { createServer } from "node:net";
 import type { FastifyInstance } from "fastify";
 import { afterAll } from "vitest";
 import { buildApp } from "../../apps/api/src/app.ts";
 import { type ApiDeps, createApiDeps } from "../../apps/api/src/deps.ts";
 import { createLogger, loadConfig } from "../../packages/journeys/src/index.ts";
+import { freePort } from "../../scripts/lib/procs.ts";
 import type { TestEnv } from "./context.ts";
 
 export interface TestApi {
@@ -34,16 +34,4 @@ export async function startTestApi(testEnv: TestEnv, env: Record<string, string>
     await deps.close();
   });
   return { app, deps, url: `http://127.0.0.1:${port}` };
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const addr = srv.address();
-      const port = typeof addr === "object" && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
 }

@@ -1,0 +1,98 @@
+/**
+ * Child processes for the local tools (npm start, verify, chat, bench, faults): each line of their
+ * output labelled, clean stop on SIGTERM with a bounded wait, SIGKILL after.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { createServer } from "node:net";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+
+export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+export const TSX = `${ROOT}node_modules/.bin/tsx`;
+
+export const ENTRY = {
+  api: "apps/api/src/main.ts",
+  worker: "apps/worker/src/main.ts",
+  fakeTelegram: "packages/fake-telegram/src/cli.ts",
+} as const;
+
+export interface Proc {
+  name: string;
+  child: ChildProcess;
+  exited: Promise<number | null>;
+  stop(timeoutMs?: number): Promise<void>;
+  kill(signal?: NodeJS.Signals): void;
+}
+
+const COLORS = [36, 35, 33, 32, 34];
+
+export function startProc(
+  name: string,
+  entry: string,
+  opts: {
+    env?: Record<string, string | undefined>;
+    args?: string[];
+    quiet?: boolean;
+    onLine?: (line: string) => void;
+  } = {},
+): Proc {
+  const child = spawn(TSX, [entry, ...(opts.args ?? [])], {
+    cwd: ROOT,
+    env: { ...process.env, ...opts.env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const color = COLORS[name.length % COLORS.length];
+  const label = process.stdout.isTTY ? `\x1b[${color}m[${name}]\x1b[0m` : `[${name}]`;
+  for (const stream of [child.stdout, child.stderr]) {
+    createInterface({ input: stream }).on("line", (line) => {
+      opts.onLine?.(line);
+      if (!opts.quiet) process.stdout.write(`${label} ${line}\n`);
+    });
+  }
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  return {
+    name,
+    child,
+    exited,
+    kill: (signal = "SIGKILL") => {
+      if (child.exitCode === null) child.kill(signal);
+    },
+    async stop(timeoutMs = 10_000) {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill("SIGTERM");
+      const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+/** Poll `url` until it answers 2xx (or `timeoutMs` passes). */
+export async function waitForHttp(url: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = "";
+  while (Date.now() < deadline) {
+    try {
+      const res = await fetch(url);
+      if (res.ok) return;
+      last = `HTTP ${res.status}`;
+    } catch (err) {
+      last = (err as Error).message;
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`${url} did not answer within ${timeoutMs} ms (${last})`);
+}
+
+/** A free loopback port (for a child process that must know its URL before it listens). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const addr = srv.address();
+      const port = typeof addr === "object" && addr ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
