@@ -23,8 +23,10 @@ export async function ensureDatabase(url: string): Promise<boolean> {
     try {
       await client.query(`CREATE DATABASE "${name.replace(/"/g, '""')}"`);
     } catch (err) {
-      // Another process created it between our check and our CREATE.
-      if ((err as { code?: string }).code !== "42P04") throw err;
+      // Another process created it between our check and our CREATE: 42P04, or 23505 on
+      // pg_database's unique index when both CREATEs run at the same moment.
+      const code = (err as { code?: string }).code;
+      if (code !== "42P04" && code !== "23505") throw err;
       return false;
     }
     return true;

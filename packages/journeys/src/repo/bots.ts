@@ -104,11 +104,18 @@ export class BotsRepo {
    * concurrent duplicate blocks on the primary key until the first commits, then sees the conflict.
    */
   async claimUpdate(botId: string, updateId: number): Promise<boolean> {
+    // INSERT … SELECT from this tenant's bot row: another tenant's bot id inserts nothing.
     const rows = await this.s.db
       .insert(processedUpdates)
-      .values({ botId, updateId })
+      // (bot_id, update_id, processed_at), the table's column order
+      .select(
+        sql`SELECT ${tenantBots.botId}, ${updateId}::bigint, now() FROM ${tenantBots}
+            WHERE ${and(eq(tenantBots.tenantId, this.s.tenantId), eq(tenantBots.botId, botId))}`,
+      )
       .onConflictDoNothing()
       .returning({ updateId: processedUpdates.updateId });
-    return rows.length === 1;
+    if (rows.length === 1) return true;
+    await this.get(botId); // not this tenant's bot → NOT_FOUND; otherwise a duplicate
+    return false;
   }
 }

@@ -10,7 +10,7 @@ import {
 } from "../db/schema.ts";
 import { conflict, invalid, notFound } from "../errors.ts";
 import { validateTrigger } from "../steps.ts";
-import { isUuid, type Scope } from "./scope.ts";
+import { isUuid, journeyOfTenant, type Scope } from "./scope.ts";
 
 export type Journey = typeof journeys.$inferSelect;
 export type Trigger = typeof journeyTriggers.$inferSelect;
@@ -78,7 +78,10 @@ export class JourneysRepo {
   async update(id: string, fields: Partial<JourneyFields>): Promise<Journey> {
     const current = await this.get(id, { forUpdate: true });
     if (fields.botId !== undefined && fields.botId !== current.botId) await this.assertBot(fields.botId);
-    const next = { ...current, ...stripUndefined(fields) };
+    // Only these columns are updatable, whatever else a caller's object carries (tenant_id, id…).
+    const { botId, name, description, status, reEntryPolicy } = fields;
+    const changes = stripUndefined({ botId, name, description, status, reEntryPolicy });
+    const next = { ...current, ...changes };
     if (next.status === "active") {
       await lockBotTriggers(this.s, next.botId);
       for (const t of await this.triggers(id)) {
@@ -89,17 +92,18 @@ export class JourneysRepo {
     }
     const [row] = await this.s.db
       .update(journeys)
-      .set({ ...stripUndefined(fields), updatedAt: sql`now()` })
+      .set({ ...changes, updatedAt: sql`now()` })
       .where(and(eq(journeys.tenantId, this.s.tenantId), eq(journeys.id, id)))
       .returning();
     return row!;
   }
 
-  triggers(journeyId: string): Promise<Trigger[]> {
+  async triggers(journeyId: string): Promise<Trigger[]> {
+    if (!isUuid(journeyId)) return [];
     return this.s.db
       .select()
       .from(journeyTriggers)
-      .where(eq(journeyTriggers.journeyId, journeyId))
+      .where(and(eq(journeyTriggers.journeyId, journeyId), journeyOfTenant(this.s, journeyTriggers.journeyId)))
       .orderBy(asc(journeyTriggers.triggerType));
   }
 
@@ -188,17 +192,27 @@ export class JourneysRepo {
   }
 
   /** Live (not removed) steps of a journey, in order. */
-  steps(journeyId: string) {
+  async steps(journeyId: string) {
+    if (!isUuid(journeyId)) return [];
     return this.s.db
       .select()
       .from(journeySteps)
-      .where(and(eq(journeySteps.journeyId, journeyId), isNull(journeySteps.removedAt)))
+      .where(
+        and(
+          eq(journeySteps.journeyId, journeyId),
+          journeyOfTenant(this.s, journeySteps.journeyId),
+          isNull(journeySteps.removedAt),
+        ),
+      )
       .orderBy(asc(journeySteps.stepOrder));
   }
 
   async stepsByIds(ids: string[]) {
     if (ids.length === 0) return [];
-    return this.s.db.select().from(journeySteps).where(inArray(journeySteps.id, ids));
+    return this.s.db
+      .select()
+      .from(journeySteps)
+      .where(and(inArray(journeySteps.id, ids), journeyOfTenant(this.s, journeySteps.journeyId)));
   }
 }
 

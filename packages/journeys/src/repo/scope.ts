@@ -1,4 +1,7 @@
+import { sql } from "drizzle-orm";
+import type { AnyPgColumn } from "drizzle-orm/pg-core";
 import type { Executor } from "../db/client.ts";
+import { journeys } from "../db/schema.ts";
 
 /**
  * What every tenant-scoped query runs with: the executor (pool or open transaction) and the one
@@ -15,3 +18,7 @@ const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
 export const isUuid = (id: string) => UUID_RE.test(id);
 
 export const LIVE_STATUSES = ["active", "waiting_delay"] as const;
+
+/** Steps and triggers carry no tenant_id: they belong to the tenant when their journey does. */
+export const journeyOfTenant = (s: Scope, journeyIdColumn: AnyPgColumn) =>
+  sql`EXISTS (SELECT 1 FROM ${journeys} WHERE ${journeys.id} = ${journeyIdColumn} AND ${journeys.tenantId} = ${s.tenantId})`;

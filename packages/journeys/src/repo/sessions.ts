@@ -1,4 +1,4 @@
-import { and, desc, eq, inArray, sql } from "drizzle-orm";
+import { and, desc, eq, inArray, type SQL, sql } from "drizzle-orm";
 import {
   journeyOutbox,
   journeyScheduledMessages,
@@ -6,6 +6,7 @@ import {
   journeys,
   journeyUserSessions,
   type SessionStatus,
+  tenantBots,
 } from "../db/schema.ts";
 import { notFound } from "../errors.ts";
 import { isUuid, LIVE_STATUSES, type Scope } from "./scope.ts";
@@ -23,6 +24,12 @@ export class SessionsRepo {
     return and(eq(journeyUserSessions.tenantId, this.s.tenantId), eq(journeyUserSessions.id, id));
   }
 
+  /** `stepId` (when not null) is a step of the session's own journey. */
+  private stepOfSession(stepId: string | null | undefined): SQL | undefined {
+    if (!stepId) return undefined;
+    return sql`EXISTS (SELECT 1 FROM ${journeySteps} WHERE ${journeySteps.id} = ${stepId} AND ${journeySteps.journeyId} = ${journeyUserSessions.journeyId})`;
+  }
+
   async get(id: string, opts: { forUpdate?: boolean } = {}): Promise<Session> {
     if (!isUuid(id)) throw notFound("session");
     const q = this.s.db.select().from(journeyUserSessions).where(this.mine(id));
@@ -37,6 +44,7 @@ export class SessionsRepo {
     telegramUserId: number,
     opts: { forUpdate?: boolean } = {},
   ): Promise<Session | null> {
+    if (!isUuid(journeyId)) return null;
     const q = this.s.db
       .select()
       .from(journeyUserSessions)
@@ -76,6 +84,13 @@ export class SessionsRepo {
    * for the same (journey, user) waits for ours and then inserts nothing (returns null).
    */
   async insertLive(journeyId: string, telegramUserId: number, telegramChatId: number): Promise<Session | null> {
+    const [own] = isUuid(journeyId)
+      ? await this.s.db
+          .select({ id: journeys.id })
+          .from(journeys)
+          .where(and(eq(journeys.tenantId, this.s.tenantId), eq(journeys.id, journeyId)))
+      : [];
+    if (!own) throw notFound("journey");
     const rows = await this.s.db
       .insert(journeyUserSessions)
       .values({ tenantId: this.s.tenantId, journeyId, telegramUserId, telegramChatId, status: "active" })
@@ -91,16 +106,20 @@ export class SessionsRepo {
     id: string,
     fields: { status?: SessionStatus; currentStepId?: string | null; answers?: Record<string, unknown> },
   ): Promise<Session> {
+    if (!isUuid(id)) throw notFound("session");
+    const { status, currentStepId, answers } = fields;
     const [row] = await this.s.db
       .update(journeyUserSessions)
       .set({
-        ...fields,
+        status,
+        currentStepId,
+        answers,
         lastActivityAt: sql`now()`,
-        ...(fields.status === "completed" ? { completedAt: sql`now()` } : {}),
+        ...(status === "completed" ? { completedAt: sql`now()` } : {}),
       })
-      .where(this.mine(id))
+      .where(and(this.mine(id), this.stepOfSession(currentStepId)))
       .returning();
-    if (!row) throw notFound("session");
+    if (!row) throw notFound(currentStepId ? "session or step" : "session");
     return row;
   }
 
@@ -119,6 +138,7 @@ export class SessionsRepo {
     value: unknown,
     nextStepId: string | null,
   ): Promise<Session> {
+    if (!isUuid(id)) throw notFound("session");
     const [row] = await this.s.db
       .update(journeyUserSessions)
       .set({
@@ -126,14 +146,15 @@ export class SessionsRepo {
         currentStepId: nextStepId,
         lastActivityAt: sql`now()`,
       })
-      .where(this.mine(id))
+      .where(and(this.mine(id), this.stepOfSession(nextStepId)))
       .returning();
-    if (!row) throw notFound("session");
+    if (!row) throw notFound(nextStepId ? "session or step" : "session");
     return row;
   }
 
   /** Cancel a session and everything it still had waiting (delays and unsent messages). */
   async cancel(id: string, reason: string): Promise<void> {
+    if (!isUuid(id)) return;
     await this.s.db
       .update(journeyUserSessions)
       .set({ status: "cancelled", lastActivityAt: sql`now()` })
@@ -167,6 +188,14 @@ export class SessionsRepo {
     payload: Record<string, unknown>;
     scheduledFor: Date;
   }): Promise<ScheduledMessage> {
+    const [own] =
+      isUuid(input.sessionId) && isUuid(input.stepId)
+        ? await this.s.db
+            .select({ id: journeyUserSessions.id })
+            .from(journeyUserSessions)
+            .where(and(this.mine(input.sessionId), this.stepOfSession(input.stepId)))
+        : [];
+    if (!own) throw notFound("session or step");
     const [row] = await this.s.db
       .insert(journeyScheduledMessages)
       .values({
@@ -197,6 +226,7 @@ export class SessionsRepo {
   }
 
   async markScheduledSent(id: string): Promise<void> {
+    if (!isUuid(id)) return;
     await this.s.db
       .update(journeyScheduledMessages)
       .set({ status: "sent", sentAt: sql`now()`, error: null })
@@ -204,6 +234,7 @@ export class SessionsRepo {
   }
 
   async markScheduledFailed(id: string, error: string): Promise<void> {
+    if (!isUuid(id)) return;
     await this.s.db
       .update(journeyScheduledMessages)
       .set({ status: "failed", error: error.slice(0, 2000) })
@@ -217,6 +248,21 @@ export class SessionsRepo {
     telegramChatId: number;
     text: string;
   }): Promise<OutboxMessage> {
+    const { sessionId } = input;
+    if (sessionId !== null && !isUuid(sessionId)) throw notFound("session");
+    const [own] = await this.s.db
+      .select({ botId: tenantBots.botId })
+      .from(tenantBots)
+      .where(
+        and(
+          eq(tenantBots.tenantId, this.s.tenantId),
+          eq(tenantBots.botId, input.botId),
+          sessionId === null
+            ? undefined
+            : sql`EXISTS (SELECT 1 FROM ${journeyUserSessions} WHERE ${this.mine(sessionId)})`,
+        ),
+      );
+    if (!own) throw notFound(sessionId === null ? "bot" : "bot or session");
     const [row] = await this.s.db
       .insert(journeyOutbox)
       .values({
@@ -230,7 +276,8 @@ export class SessionsRepo {
     return row!;
   }
 
-  listOutbox(sessionId: string): Promise<OutboxMessage[]> {
+  async listOutbox(sessionId: string): Promise<OutboxMessage[]> {
+    if (!isUuid(sessionId)) return [];
     return this.s.db
       .select()
       .from(journeyOutbox)
@@ -238,7 +285,8 @@ export class SessionsRepo {
       .orderBy(journeyOutbox.id);
   }
 
-  listScheduled(sessionId: string): Promise<ScheduledMessage[]> {
+  async listScheduled(sessionId: string): Promise<ScheduledMessage[]> {
+    if (!isUuid(sessionId)) return [];
     return this.s.db
       .select()
       .from(journeyScheduledMessages)
@@ -263,5 +311,57 @@ export class SessionsRepo {
       .where(eq(journeyUserSessions.tenantId, this.s.tenantId))
       .orderBy(desc(journeyUserSessions.lastActivityAt), desc(journeyUserSessions.id))
       .limit(Math.max(1, Math.min(500, limit)));
+  }
+
+  // ---- outbox delivery (the worker's sender) ----
+
+  private outboxRow(id: number) {
+    return and(eq(journeyOutbox.tenantId, this.s.tenantId), eq(journeyOutbox.id, id));
+  }
+
+  /**
+   * The earliest pending message of one chat (bot + Telegram chat), row-locked with its journey id.
+   * FOR UPDATE waits (no SKIP LOCKED): a concurrent sender of this chat finishes first, so messages
+   * to one chat leave in id order even with many workers.
+   */
+  async nextPendingOutboxForChat(botId: string, telegramChatId: number) {
+    const [row] = await this.s.db
+      .select({ message: journeyOutbox, journeyId: journeyUserSessions.journeyId })
+      .from(journeyOutbox)
+      .leftJoin(journeyUserSessions, eq(journeyUserSessions.id, journeyOutbox.sessionId))
+      .where(
+        and(
+          eq(journeyOutbox.tenantId, this.s.tenantId),
+          eq(journeyOutbox.botId, botId),
+          eq(journeyOutbox.telegramChatId, telegramChatId),
+          eq(journeyOutbox.status, "pending"),
+        ),
+      )
+      .orderBy(journeyOutbox.id)
+      .limit(1)
+      .for("update", { of: journeyOutbox });
+    return row ?? null;
+  }
+
+  async markOutboxSent(id: number): Promise<void> {
+    await this.s.db
+      .update(journeyOutbox)
+      .set({ status: "sent", sentAt: sql`now()`, attempts: sql`${journeyOutbox.attempts} + 1`, error: null })
+      .where(this.outboxRow(id));
+  }
+
+  async markOutboxFailed(id: number, error: string): Promise<void> {
+    await this.s.db
+      .update(journeyOutbox)
+      .set({ status: "failed", attempts: sql`${journeyOutbox.attempts} + 1`, error: error.slice(0, 2000) })
+      .where(this.outboxRow(id));
+  }
+
+  /** A failed try that will be retried: the row stays pending, with the count and the last error. */
+  async recordOutboxAttempt(id: number, error: string): Promise<void> {
+    await this.s.db
+      .update(journeyOutbox)
+      .set({ attempts: sql`${journeyOutbox.attempts} + 1`, error: error.slice(0, 2000) })
+      .where(this.outboxRow(id));
   }
 }

@@ -2,7 +2,7 @@ import { and, eq, inArray, isNull, sql } from "drizzle-orm";
 import { journeyScheduledMessages, journeySteps, journeyUserSessions } from "../db/schema.ts";
 import { type StepInput, validateSteps } from "../steps.ts";
 import type { JourneysRepo } from "./journeys.ts";
-import { LIVE_STATUSES, type Scope } from "./scope.ts";
+import { isUuid, journeyOfTenant, LIVE_STATUSES, type Scope } from "./scope.ts";
 import type { SessionsRepo } from "./sessions.ts";
 
 export type Step = typeof journeySteps.$inferSelect;
@@ -96,12 +96,14 @@ export async function setSteps(
 
 /** The live step after `stepOrder` in this journey, or null at the end. */
 export async function nextStepAfter(s: Scope, journeyId: string, stepOrder: number): Promise<Step | null> {
+  if (!isUuid(journeyId)) return null;
   const [row] = await s.db
     .select()
     .from(journeySteps)
     .where(
       and(
         eq(journeySteps.journeyId, journeyId),
+        journeyOfTenant(s, journeySteps.journeyId),
         isNull(journeySteps.removedAt),
         sql`${journeySteps.stepOrder} > ${stepOrder}`,
       ),
@@ -115,7 +117,12 @@ export async function firstStep(s: Scope, journeyId: string): Promise<Step | nul
   return nextStepAfter(s, journeyId, -2_147_483_648);
 }
 
+/** A step of this tenant by id, including a removed one (history still points at it). */
 export async function getStep(s: Scope, stepId: string): Promise<Step | null> {
-  const [row] = await s.db.select().from(journeySteps).where(eq(journeySteps.id, stepId));
+  if (!isUuid(stepId)) return null;
+  const [row] = await s.db
+    .select()
+    .from(journeySteps)
+    .where(and(eq(journeySteps.id, stepId), journeyOfTenant(s, journeySteps.journeyId)));
   return row ?? null;
 }

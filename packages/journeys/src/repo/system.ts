@@ -6,6 +6,7 @@
 import { and, asc, eq, inArray, lte, sql } from "drizzle-orm";
 import type { Executor } from "../db/client.ts";
 import { journeyOutbox, journeyScheduledMessages, processedUpdates, tenantBots } from "../db/schema.ts";
+import { isUuid } from "./scope.ts";
 
 export class SystemRepo {
   constructor(private readonly db: Executor) {}
@@ -69,6 +70,16 @@ export class SystemRepo {
       .where(and(eq(journeyOutbox.status, "pending"), lte(journeyOutbox.createdAt, olderThan)))
       .orderBy(asc(journeyOutbox.id))
       .limit(limit);
+  }
+
+  /** Which tenant a delay row belongs to (a job carries only the id); null when it is gone. */
+  async scheduledMessageTenant(id: string) {
+    if (!isUuid(id)) return null;
+    const [row] = await this.db
+      .select({ id: journeyScheduledMessages.id, tenantId: journeyScheduledMessages.tenantId })
+      .from(journeyScheduledMessages)
+      .where(eq(journeyScheduledMessages.id, id));
+    return row ?? null;
   }
 
   async outboxRow(id: number) {

@@ -1,0 +1,169 @@
+/** Sessions: one live per journey and user (enforced by the database), updates, answers. */
+import { describe, expect, it } from "vitest";
+import { createTestEnv } from "../../../../test/support/context.ts";
+import { addBot, repoFor } from "../../../../test/support/fixtures.ts";
+import { expectDomainError, FOUR_STEPS, newTenant, newUser, pgErrorCode } from "./helpers.ts";
+
+const env = await createTestEnv();
+
+async function journey() {
+  const tenantId = newTenant();
+  const repo = repoFor(env, tenantId);
+  const bot = await addBot(env, tenantId);
+  const j = await repo.journeys.create({ botId: bot.botId, name: "j", status: "active" });
+  const { steps } = await repo.setSteps(j.id, FOUR_STEPS);
+  return { tenantId, repo, bot, journey: j, steps };
+}
+
+const rawInsert = (tenantId: string, journeyId: string, user: number, status = "active") =>
+  env.handle.pool.query(
+    `INSERT INTO journey_user_sessions (tenant_id, journey_id, telegram_chat_id, telegram_user_id, status)
+     VALUES ($1, $2, $3, $3, $4) RETURNING id`,
+    [tenantId, journeyId, user, status],
+  );
+
+describe("one live session per (journey, user)", () => {
+  it("insertLive creates an active session with the seed defaults", async () => {
+    const { tenantId, repo, journey: j } = await journey();
+    const user = newUser();
+    const s = await repo.sessions.insertLive(j.id, user, user + 1);
+    expect(s).toMatchObject({
+      tenantId,
+      journeyId: j.id,
+      telegramUserId: user,
+      telegramChatId: user + 1,
+      status: "active",
+      answers: {},
+      currentStepId: null,
+      completedAt: null,
+    });
+    expect(await repo.sessions.get(s!.id)).toEqual(s);
+    expect(await repo.sessions.getActive(j.id, user)).toEqual(s);
+    await expectDomainError(repo.sessions.insertLive(crypto.randomUUID(), user, user), "NOT_FOUND");
+  });
+
+  it("the database refuses a second live one: raw insert 23505, insertLive null", async () => {
+    const { tenantId, repo, journey: j } = await journey();
+    const user = newUser();
+    const first = await repo.sessions.insertLive(j.id, user, user);
+    expect(await pgErrorCode(rawInsert(tenantId, j.id, user))).toBe("23505");
+    expect(await pgErrorCode(rawInsert(tenantId, j.id, user, "waiting_delay"))).toBe("23505");
+    expect(await repo.sessions.insertLive(j.id, user, user)).toBeNull();
+
+    await repo.sessions.updateStatus(first!.id, "waiting_delay");
+    expect(await repo.sessions.insertLive(j.id, user, user)).toBeNull();
+    expect(await pgErrorCode(rawInsert(tenantId, j.id, user))).toBe("23505");
+
+    // Non-live rows never clash.
+    expect(await pgErrorCode(rawInsert(tenantId, j.id, user, "completed"))).toBeUndefined();
+    expect(await pgErrorCode(rawInsert(tenantId, j.id, user, "expired"))).toBeUndefined();
+    // Another user, or another journey, is independent.
+    expect(await repo.sessions.insertLive(j.id, user + 1, user + 1)).not.toBeNull();
+    const j2 = await repo.journeys.create({ botId: j.botId, name: "j2" });
+    expect(await repo.sessions.insertLive(j2.id, user, user)).not.toBeNull();
+  });
+
+  it("after completed or cancelled a new live session can start", async () => {
+    const { repo, journey: j } = await journey();
+    const user = newUser();
+    const first = await repo.sessions.insertLive(j.id, user, user);
+    const done = await repo.sessions.updateStatus(first!.id, "completed");
+    expect(done.completedAt).toBeInstanceOf(Date);
+    expect(await repo.sessions.getActive(j.id, user)).toBeNull();
+    const second = await repo.sessions.insertLive(j.id, user, user);
+    expect(second?.id).not.toBe(first!.id);
+    await repo.sessions.cancel(second!.id, "test");
+    expect((await repo.sessions.get(second!.id)).status).toBe("cancelled");
+    expect(await repo.sessions.insertLive(j.id, user, user)).not.toBeNull();
+  });
+
+  it("get: unknown or malformed id is NOT_FOUND; getActive of a malformed journey is null", async () => {
+    const { repo } = await journey();
+    await expectDomainError(repo.sessions.get(crypto.randomUUID()), "NOT_FOUND");
+    await expectDomainError(repo.sessions.get("x"), "NOT_FOUND");
+    expect(await repo.sessions.getActive("x", 1)).toBeNull();
+  });
+
+  it("liveForUserOnBot lists live sessions on that bot's journeys, most recently active first", async () => {
+    const { tenantId, repo, bot, journey: j1 } = await journey();
+    const j2 = await repo.journeys.create({ botId: bot.botId, name: "j2" });
+    const bot2 = await addBot(env, tenantId);
+    const j3 = await repo.journeys.create({ botId: bot2.botId, name: "j3" });
+    const user = newUser();
+    const s1 = await repo.sessions.insertLive(j1.id, user, user);
+    const s2 = await repo.sessions.insertLive(j2.id, user, user);
+    await repo.sessions.insertLive(j3.id, user, user);
+    await env.handle.pool.query(
+      "UPDATE journey_user_sessions SET last_activity_at = now() - interval '1 hour' WHERE id = $1",
+      [s2!.id],
+    );
+    expect((await repo.sessions.liveForUserOnBot(bot.botId, user)).map((s) => s.id)).toEqual([s1!.id, s2!.id]);
+    await repo.sessions.updateStatus(s1!.id, "completed");
+    const locked = await repo.transaction((r) => r.sessions.liveForUserOnBot(bot.botId, user, { forUpdate: true }));
+    expect(locked.map((s) => s.id)).toEqual([s2!.id]);
+  });
+});
+
+describe("session writes", () => {
+  it("update changes only the given fields and moves last_activity_at", async () => {
+    const { repo, journey: j, steps } = await journey();
+    const user = newUser();
+    const s = await repo.sessions.insertLive(j.id, user, user);
+    await env.handle.pool.query(
+      "UPDATE journey_user_sessions SET last_activity_at = now() - interval '1 hour' WHERE id = $1",
+      [s!.id],
+    );
+    const moved = await repo.sessions.updateCurrentStep(s!.id, steps[1]!.id);
+    expect(moved).toMatchObject({ currentStepId: steps[1]!.id, status: "active", answers: {}, completedAt: null });
+    expect(moved.lastActivityAt!.getTime()).toBeGreaterThan(s!.lastActivityAt!.getTime());
+    const waiting = await repo.sessions.update(s!.id, { status: "waiting_delay" });
+    expect(waiting).toMatchObject({ currentStepId: steps[1]!.id, status: "waiting_delay", completedAt: null });
+    expect((await repo.sessions.updateCurrentStep(s!.id, null)).currentStepId).toBeNull();
+    await expectDomainError(repo.sessions.update(crypto.randomUUID(), { status: "active" }), "NOT_FOUND");
+    // A step of another journey is refused.
+    const other = await journey();
+    await expectDomainError(repo.sessions.updateCurrentStep(s!.id, other.steps[0]!.id), "NOT_FOUND");
+  });
+
+  it("storeAnswerAndAdvance merges answers and stores JSON values verbatim", async () => {
+    const { repo, journey: j, steps } = await journey();
+    const user = newUser();
+    const s = await repo.sessions.insertLive(j.id, user, user);
+    const tricky = [
+      `she said "hi"`,
+      "back\\slash \\n not a newline",
+      "'; DROP TABLE journeys; --",
+      "emoji 🚀👩‍💻 ü ß 中文",
+      "{{x}} %s $1 ? :name",
+    ];
+    const values: Record<string, unknown> = {
+      age: 33,
+      price: 12.5,
+      name: "  Ann  ",
+      money: { amount: 1000, currency: "USD" },
+      nothing: null,
+      flag: false,
+      list: [1, "two"],
+      ...Object.fromEntries(tricky.map((t, i) => [`tricky_${i}`, t])),
+      "key with 'quote\"": "k",
+    };
+    let last = s!;
+    for (const [k, v] of Object.entries(values)) {
+      last = await repo.sessions.storeAnswerAndAdvance(s!.id, k, v, steps[1]!.id);
+    }
+    expect(last.answers).toEqual(values);
+    expect(last.currentStepId).toBe(steps[1]!.id);
+    expect((await repo.sessions.get(s!.id)).answers).toEqual(values);
+    // Overwriting one key keeps the others; advancing to null marks the end.
+    const end = await repo.sessions.storeAnswerAndAdvance(s!.id, "age", 34, null);
+    expect(end.answers).toEqual({ ...values, age: 34 });
+    expect(end.currentStepId).toBeNull();
+    const { rows } = await env.handle.pool.query(
+      "SELECT answers->>'tricky_2' AS v, answers->'age' AS age FROM journey_user_sessions WHERE id = $1",
+      [s!.id],
+    );
+    expect(rows[0]).toEqual({ v: "'; DROP TABLE journeys; --", age: 34 });
+    expect((await repo.journeys.list()).length).toBe(1);
+    await expectDomainError(repo.sessions.storeAnswerAndAdvance(crypto.randomUUID(), "k", 1, null), "NOT_FOUND");
+  });
+});

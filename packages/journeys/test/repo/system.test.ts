@@ -1,0 +1,139 @@
+/** SystemRepo: the cross-tenant lookups transports use (webhook bot, due rows, stale outbox, pruning). */
+import { describe, expect, it } from "vitest";
+import { createTestEnv } from "../../../../test/support/context.ts";
+import { addBot } from "../../../../test/support/fixtures.ts";
+import { SystemRepo } from "../../src/repo/index.ts";
+import { newTenant, world } from "./helpers.ts";
+
+const env = await createTestEnv();
+const system = new SystemRepo(env.handle.db);
+
+/** A delay row of `w`'s session, due at `at`, with `status`. */
+async function delayRow(w: Awaited<ReturnType<typeof world>>, at: Date, status = "pending") {
+  const row = await w.repo.sessions.scheduleMessage({
+    sessionId: w.session.id,
+    stepId: w.steps[2]!.id,
+    telegramChatId: w.user,
+    payload: {},
+    scheduledFor: at,
+  });
+  if (status !== "pending") {
+    await env.handle.pool.query("UPDATE journey_scheduled_messages SET status = $2 WHERE id = $1", [row.id, status]);
+  }
+  return row.id;
+}
+
+describe("SystemRepo", () => {
+  it("botForWebhook returns the tenant and webhook secret, never the token", async () => {
+    const tenantId = newTenant();
+    const bot = await addBot(env, tenantId);
+    const found = await system.botForWebhook(bot.botId);
+    expect(found).toEqual({
+      botId: bot.botId,
+      tenantId,
+      telegramBotId: bot.telegramBotId,
+      username: bot.username,
+      firstName: bot.firstName,
+      webhookSecret: bot.webhookSecret,
+    });
+    expect(JSON.stringify(found)).not.toContain(bot.token);
+    expect(await system.botForWebhook("unknown_bot")).toBeNull();
+    expect(await system.botForWebhook("../etc/passwd")).toBeNull();
+    expect(await system.botForWebhook("")).toBeNull();
+  });
+
+  it("tenantIds lists each tenant with a bot once", async () => {
+    const a = newTenant();
+    const b = newTenant();
+    await addBot(env, a);
+    await addBot(env, a);
+    await addBot(env, b);
+    const ids = await system.tenantIds();
+    expect(ids).toEqual(expect.arrayContaining([a, b]));
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+
+  it("fetchDueScheduledMessages: pending and due only, oldest first, across tenants, limited", async () => {
+    const a = await world(env);
+    const b = await world(env);
+    const now = new Date("2001-06-01T12:00:00Z");
+    const at = (minutes: number) => new Date(now.getTime() + minutes * 60_000);
+    const aOld = await delayRow(a, at(-30));
+    const bMid = await delayRow(b, at(-20));
+    const aNow = await delayRow(a, now);
+    await delayRow(b, at(1)); // not due yet
+    for (const status of ["sent", "failed", "cancelled"]) await delayRow(a, at(-25), status);
+
+    const due = await system.fetchDueScheduledMessages(50, now);
+    expect(due.map((r) => [r.id, r.tenantId])).toEqual([
+      [aOld, a.tenantId],
+      [bMid, b.tenantId],
+      [aNow, a.tenantId],
+    ]);
+    expect(due[0]!.scheduledFor).toEqual(at(-30));
+    expect((await system.fetchDueScheduledMessages(2, now)).map((r) => r.id)).toEqual([aOld, bMid]);
+
+    // Default `now` is the current time: a row a minute ago is due, one an hour ahead is not.
+    const justDue = await delayRow(a, new Date(Date.now() - 60_000));
+    const ahead = await delayRow(a, new Date(Date.now() + 3_600_000));
+    const ids = (await system.fetchDueScheduledMessages(1000)).map((r) => r.id);
+    expect(ids).toContain(justDue);
+    expect(ids).not.toContain(ahead);
+  });
+
+  it("pendingScheduledBefore: pending rows up to the horizon, oldest first, limited", async () => {
+    const a = await world(env);
+    const base = new Date("2002-01-01T00:00:00Z");
+    const at = (minutes: number) => new Date(base.getTime() + minutes * 60_000);
+    const r1 = await delayRow(a, at(1));
+    const r2 = await delayRow(a, at(2));
+    await delayRow(a, at(3), "sent");
+    await delayRow(a, at(10));
+    const rows = await system.pendingScheduledBefore(at(5));
+    const mine = rows.filter((r) => r.scheduledFor.getTime() >= base.getTime());
+    expect(mine.map((r) => r.id)).toEqual([r1, r2]);
+    expect(await system.pendingScheduledBefore(at(5), 1)).toHaveLength(1);
+  });
+
+  it("stalePendingOutbox: pending rows older than the cut-off, by id; outboxRow reads one", async () => {
+    const a = await world(env);
+    const b = await world(env);
+    const add = (w: typeof a, text: string) =>
+      w.repo.sessions.addOutbox({ sessionId: w.session.id, botId: w.bot.botId, telegramChatId: w.user, text });
+    const old1 = await add(a, "old1");
+    const old2 = await add(b, "old2");
+    const oldSent = await add(a, "old sent");
+    const fresh = await add(a, "fresh");
+    await env.handle.pool.query(
+      "UPDATE journey_outbox SET created_at = now() - interval '1 hour' WHERE id = ANY($1::bigint[])",
+      [[old1.id, old2.id, oldSent.id]],
+    );
+    await env.handle.pool.query("UPDATE journey_outbox SET status = 'sent' WHERE id = $1", [oldSent.id]);
+    const stale = await system.stalePendingOutbox(new Date(Date.now() - 60_000));
+    const ids = stale.map((r) => r.id);
+    expect(ids).toEqual(expect.arrayContaining([old1.id, old2.id]));
+    expect(ids).not.toContain(oldSent.id);
+    expect(ids).not.toContain(fresh.id);
+    expect(ids).toEqual([...ids].sort((x, y) => x - y));
+    expect(stale.find((r) => r.id === old2.id)).toEqual({ id: old2.id, tenantId: b.tenantId, botId: b.bot.botId });
+    expect(await system.stalePendingOutbox(new Date(), 1)).toHaveLength(1);
+
+    expect(await system.outboxRow(fresh.id)).toEqual(fresh);
+    expect(await system.outboxRow(2 ** 50)).toBeNull();
+  });
+
+  it("pruneProcessedUpdates forgets only claims older than the horizon", async () => {
+    const tenantId = newTenant();
+    const bot = await addBot(env, tenantId);
+    const repo = (await world(env, { tenantId })).repo;
+    for (const id of [1, 2, 3]) await repo.bots.claimUpdate(bot.botId, id);
+    await env.handle.pool.query(
+      "UPDATE processed_updates SET processed_at = now() - interval '80 hours' WHERE bot_id = $1 AND update_id IN (1, 2)",
+      [bot.botId],
+    );
+    expect(await system.pruneProcessedUpdates(100)).toBe(0);
+    expect(await system.pruneProcessedUpdates()).toBe(2);
+    expect(await repo.bots.claimUpdate(bot.botId, 1)).toBe(true);
+    expect(await repo.bots.claimUpdate(bot.botId, 3)).toBe(false);
+  });
+});
