@@ -34,7 +34,8 @@ export function telegramWebhookRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox 
         schema: {
           tags: ["telegram"],
           summary: "Telegram webhook (one route for all bots)",
-          params: Type.Object({ botId: Type.String({ maxLength: 64 }) }),
+          // No length limit here: any id that is not a bot's is an unknown bot (404), not a bad request.
+          params: Type.Object({ botId: Type.String() }),
           headers: Type.Object({ [SECRET_HEADER]: Type.Optional(Type.String()) }),
           body: Type.Object({ update_id: Type.Integer({ minimum: 0 }) }, { additionalProperties: true }),
           response: { 200: Ack, 400: Err, 401: Err, 404: Err },

@@ -21,6 +21,13 @@ export type ClassifiedUpdate =
 
 const isObj = (x: unknown): x is Record<string, unknown> => typeof x === "object" && x !== null && !Array.isArray(x);
 const isId = (x: unknown): x is number => typeof x === "number" && Number.isSafeInteger(x);
+/** Journeys are private conversations: a group, supergroup or channel chat never drives one. */
+const isGroupish = (chat: Record<string, unknown>) => typeof chat.type === "string" && chat.type !== "private";
+/** `/cmd@otherbot …` is addressed to another bot: neither a deep link nor an answer for this one. */
+function commandForOtherBot(text: string, botUsername: string): boolean {
+  const m = /^\/[A-Za-z0-9_]+@([A-Za-z0-9_]+)/.exec(text.trim());
+  return m !== null && m[1]!.toLowerCase() !== botUsername.toLowerCase();
+}
 
 /** The update_id of a webhook body, or null when the body is not an update at all. */
 export function updateIdOf(body: unknown): number | null {
@@ -43,6 +50,8 @@ export function classifyUpdate(body: Record<string, unknown>, botUsername: strin
     isId(msg.chat.id)
   ) {
     if (msg.from.is_bot === true) return { kind: "ignored", updateId, type: "message_from_bot" };
+    if (isGroupish(msg.chat)) return { kind: "ignored", updateId, type: "message_in_group" };
+    if (commandForOtherBot(msg.text, botUsername)) return { kind: "ignored", updateId, type: "command_for_other_bot" };
     const start = parseStart(msg.text, botUsername);
     if (start) {
       return {
@@ -58,7 +67,12 @@ export function classifyUpdate(body: Record<string, unknown>, botUsername: strin
   }
   const member = body.my_chat_member;
   if (isObj(member) && isObj(member.new_chat_member) && isObj(member.from) && isId(member.from.id)) {
-    if (member.new_chat_member.status === "kicked") return { kind: "blocked", updateId, userId: member.from.id };
+    // Only in the private chat does "kicked" mean the user blocked the bot; in a group it means the
+    // bot was removed from that group, which says nothing about the remover's own conversations.
+    const privateChat = !isObj(member.chat) || !isGroupish(member.chat);
+    if (privateChat && member.new_chat_member.status === "kicked") {
+      return { kind: "blocked", updateId, userId: member.from.id };
+    }
   }
   const type = Object.keys(body).find((k) => k !== "update_id") ?? "empty";
   return { kind: "ignored", updateId, type: isObj(msg) ? "message_without_text" : type };
