@@ -1,13 +1,23 @@
-import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
+import fastifyCookie from "@fastify/cookie";
+import { type TypeBoxTypeProvider, TypeBoxValidatorCompiler } from "@fastify/type-provider-typebox";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from "fastify";
 import type { ApiDeps } from "./deps.ts";
+import { registerAuth } from "./plugins/auth.ts";
 import { registerErrorHandler } from "./plugins/errors.ts";
+import { registerRateLimit } from "./plugins/rate-limit.ts";
+import { registerSwagger } from "./plugins/swagger.ts";
+import { apiRoutes } from "./routes/api/index.ts";
+import { dashboardLogin } from "./routes/dashboard/login.ts";
+import { queueDashboard } from "./routes/dashboard/queues.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { telegramWebhookRoutes } from "./routes/telegram-webhook.ts";
 
 export const BODY_LIMIT = 1024 * 1024;
 
-/** The Fastify app: plugins, then routes. Pure construction — main.ts listens, tests inject. */
+/**
+ * The Fastify app, in the fastify/demo order: external plugins (docs, cookies, rate limit), then
+ * the app's auth, then routes. Pure construction — main.ts listens, tests inject.
+ */
 export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: deps.log as FastifyBaseLogger,
@@ -17,12 +27,25 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     logController: new LogController({
       disableRequestLogging: deps.config.logLevel !== "debug" && deps.config.logLevel !== "trace",
     }),
-    // Unknown body fields are refused (400), never silently dropped.
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: "array", useDefaults: true, allErrors: false } },
-  }).withTypeProvider<TypeBoxTypeProvider>();
+  })
+    // TypeBox validates: bodies exactly as sent (a wrong type is a 400, never coerced; an unknown
+    // field is a 400, never dropped), while querystring, params and headers are converted from text.
+    .setValidatorCompiler(TypeBoxValidatorCompiler)
+    .withTypeProvider<TypeBoxTypeProvider>();
+  const root = app as unknown as FastifyInstance;
 
-  registerErrorHandler(app as unknown as FastifyInstance);
+  registerErrorHandler(root);
+  // External plugins. Swagger first: it collects every route registered after it.
+  await registerSwagger(root);
+  await app.register(fastifyCookie);
+  await registerRateLimit(root, deps);
+  // App plugins: @fastify/jwt + @fastify/auth.
+  await registerAuth(root, deps.config);
+  // Routes.
   await app.register(healthRoutes(deps));
   await app.register(telegramWebhookRoutes(deps));
+  await app.register(apiRoutes(deps), { prefix: "/api" });
+  await app.register(dashboardLogin(deps));
+  await app.register(queueDashboard(deps));
   return app;
 }

@@ -40,6 +40,8 @@ describe("requests refused before any effect", () => {
         }),
       401,
     ],
+    ["malformed JSON without the secret (checked before the body)", () => post('{"update_id": 1,'), 401],
+    ["a body over 1 MiB without the secret", () => post("x".repeat(1024 * 1024 + 10)), 401],
     ["an unknown bot id", () => post(start(), withSecret, url("no_such_bot")), 404],
     ["a bot id that cannot exist", () => post(start(), withSecret, url("bad!id")), 404],
     ["a bot id longer than any bot's", () => post(start(), withSecret, url("b".repeat(65))), 404],

@@ -1,6 +1,54 @@
 import { DomainError, ERROR_CODES } from "@journeys/core";
 import type { FastifyError, FastifyInstance } from "fastify";
 
+/** Short machine-readable names for the statuses clients see; the message says the rest. */
+const STATUS_NAMES: Record<number, string> = {
+  400: "bad_request",
+  401: "unauthorized",
+  403: "forbidden",
+  404: "not_found",
+  405: "method_not_allowed",
+  409: "conflict",
+  413: "payload_too_large",
+  415: "unsupported_media_type",
+  429: "rate_limited",
+};
+
+/** An error a hook or handler throws to answer a given 4xx status with its own message. */
+export class HttpError extends Error {
+  constructor(
+    readonly statusCode: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = "HttpError";
+  }
+}
+
+type ValidationIssue = NonNullable<FastifyError["validation"]>[number];
+
+/**
+ * One line per problem, naming the field: "body/steps/0/step_type must be one of: message, …",
+ * "body: unknown field \"extra\"". (The validator's own wording leaves out which field or values.)
+ */
+function validationMessage(err: FastifyError): string {
+  const where = (issue: ValidationIssue) => `${err.validationContext ?? "request"}${issue.instancePath}`;
+  const lines = (err.validation ?? []).flatMap((issue) => {
+    const params = (issue.params ?? {}) as Record<string, unknown>;
+    // TypeBox reports an unknown field twice: as a false sub-schema and as additionalProperties.
+    if (issue.keyword === "boolean" && issue.schemaPath.endsWith("/additionalProperties")) return [];
+    if (issue.keyword === "additionalProperties") {
+      const names = ([] as unknown[]).concat(params.additionalProperties ?? params.additionalProperty ?? []);
+      return [`${where(issue)}: unknown field ${names.map((n) => `"${String(n)}"`).join(", ")}`];
+    }
+    if (issue.keyword === "enum" && Array.isArray(params.allowedValues)) {
+      return [`${where(issue)} must be one of: ${params.allowedValues.join(", ")}`];
+    }
+    return [`${where(issue)} ${issue.message ?? "is invalid"}`];
+  });
+  return lines.length > 0 ? lines.join("; ") : err.message;
+}
+
 /**
  * One error handler. 4xx bodies say what is wrong; 5xx bodies say nothing internal (the log has it).
  * Domain error codes map to HTTP statuses here and nowhere else.
@@ -15,12 +63,8 @@ export function registerErrorHandler(app: FastifyInstance) {
       req.log.error({ err }, "request failed");
       return reply.status(status).send({ error: "internal_error", message: "Internal Server Error" });
     }
-    const error = err.validation
-      ? "validation"
-      : status === 413
-        ? "payload_too_large"
-        : (err.code ?? "bad_request").toLowerCase();
-    return reply.status(status).send({ error, message: err.message });
+    if (err.validation) return reply.status(400).send({ error: "validation", message: validationMessage(err) });
+    return reply.status(status).send({ error: STATUS_NAMES[status] ?? "bad_request", message: err.message });
   });
   app.setNotFoundHandler((req, reply) => {
     reply.status(404).send({ error: "not_found", message: `Route ${req.method} ${req.url.split("?")[0]} not found` });

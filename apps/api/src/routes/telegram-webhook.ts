@@ -28,6 +28,7 @@ function botCache(system: SystemRepo, ttlMs = 5000) {
 export function telegramWebhookRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
   return async (app) => {
     const findBot = botCache(new SystemRepo(deps.db.db));
+    const webhookBots = new WeakMap<object, WebhookBot>();
     app.post(
       "/telegram/webhook/:botId",
       {
@@ -40,16 +41,22 @@ export function telegramWebhookRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox 
           body: Type.Object({ update_id: Type.Integer({ minimum: 0 }) }, { additionalProperties: true }),
           response: { 200: Ack, 400: Err, 401: Err, 404: Err },
         },
+        // Bot and secret are checked before the body is even parsed: a caller without the secret
+        // learns nothing about what a valid body looks like.
+        onRequest: async (req, reply) => {
+          const row = await findBot((req.params as { botId: string }).botId);
+          if (!row) return reply.status(404).send({ error: "not_found", message: "unknown bot" });
+          const given = req.headers[SECRET_HEADER];
+          if (typeof given !== "string" || !safeEqual(given, row.webhookSecret)) {
+            req.log.warn({ bot_id: row.botId }, "webhook secret token missing or wrong");
+            return reply.status(401).send({ error: "unauthorized", message: "missing or wrong secret token" });
+          }
+          webhookBots.set(req, { botId: row.botId, tenantId: row.tenantId, username: row.username });
+        },
       },
       async (req, reply) => {
-        const row = await findBot(req.params.botId);
-        if (!row) return reply.status(404).send({ error: "not_found", message: "unknown bot" });
-        const given = req.headers[SECRET_HEADER];
-        if (typeof given !== "string" || !safeEqual(given, row.webhookSecret)) {
-          req.log.warn({ bot_id: row.botId }, "webhook secret token missing or wrong");
-          return reply.status(401).send({ error: "unauthorized", message: "missing or wrong secret token" });
-        }
-        const bot: WebhookBot = { botId: row.botId, tenantId: row.tenantId, username: row.username };
+        const bot = webhookBots.get(req);
+        if (!bot) throw new Error("webhook bot not resolved");
         const result = await processUpdate(
           {
             db: deps.db.db,

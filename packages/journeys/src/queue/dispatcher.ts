@@ -21,17 +21,21 @@ export const OUTBOX_JOB_OPTS = {
 export interface Queues {
   delays: Queue;
   outbox: Queue;
+  /** Only the worker's repeatable sweep runs here; the API holds it for the dashboard. */
+  maintenance: Queue;
   close(): Promise<void>;
 }
 
 export function createQueues(connection: Redis, prefix: string): Queues {
   const delays = new Queue(QUEUES.delays, { connection, prefix });
   const outbox = new Queue(QUEUES.outbox, { connection, prefix });
+  const maintenance = new Queue(QUEUES.maintenance, { connection, prefix });
   return {
     delays,
     outbox,
+    maintenance,
     close: async () => {
-      await Promise.allSettled([delays.close(), outbox.close()]);
+      await Promise.allSettled([delays.close(), outbox.close(), maintenance.close()]);
     },
   };
 }
