@@ -1,4 +1,5 @@
 import { and, asc, desc, eq, inArray, isNull, ne, sql } from "drizzle-orm";
+import type { Database } from "../db/client.ts";
 import {
   type JourneyStatus,
   journeySteps,
@@ -30,6 +31,14 @@ async function lockBotTriggers(s: Scope, botId: string) {
 
 export class JourneysRepo {
   constructor(private readonly s: Scope) {}
+
+  /**
+   * Run `fn` on a repository bound to a transaction (a savepoint when one is already open), so the
+   * row lock and the deep-link advisory lock last until the write commits, whoever the caller is.
+   */
+  private inTransaction<T>(fn: (r: JourneysRepo) => Promise<T>): Promise<T> {
+    return (this.s.db as Database).transaction((tx) => fn(new JourneysRepo({ ...this.s, db: tx })));
+  }
 
   private async assertBot(botId: string) {
     const [bot] = await this.s.db
@@ -75,7 +84,11 @@ export class JourneysRepo {
   }
 
   /** Partial update: only the fields given change. Activating re-checks deep-link uniqueness. */
-  async update(id: string, fields: Partial<JourneyFields>): Promise<Journey> {
+  update(id: string, fields: Partial<JourneyFields>): Promise<Journey> {
+    return this.inTransaction((r) => r.updateLocked(id, fields));
+  }
+
+  private async updateLocked(id: string, fields: Partial<JourneyFields>): Promise<Journey> {
     const current = await this.get(id, { forUpdate: true });
     if (fields.botId !== undefined && fields.botId !== current.botId) await this.assertBot(fields.botId);
     // Only these columns are updatable, whatever else a caller's object carries (tenant_id, id…).
@@ -113,7 +126,14 @@ export class JourneysRepo {
   }
 
   /** One trigger per (journey, trigger_type): insert it or replace its config and is_active. */
-  async upsertTrigger(
+  upsertTrigger(
+    journeyId: string,
+    input: { triggerType: string; triggerConfig: unknown; isActive?: boolean },
+  ): Promise<Trigger> {
+    return this.inTransaction((r) => r.upsertTriggerLocked(journeyId, input));
+  }
+
+  private async upsertTriggerLocked(
     journeyId: string,
     input: { triggerType: string; triggerConfig: unknown; isActive?: boolean },
   ): Promise<Trigger> {
