@@ -1,0 +1,25 @@
+import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
+import type { ApiDeps } from "../../deps.ts";
+import { verifyJwt } from "../../plugins/auth.ts";
+import { API_RATE_LIMIT } from "../../plugins/rate-limit.ts";
+import { botRoutes } from "./bots.ts";
+import { debugRoutes } from "./debug.ts";
+import { journeyRoutes } from "./journeys.ts";
+import { stepRoutes } from "./steps.ts";
+
+/**
+ * The admin REST API under /api. Every route needs a valid Bearer JWT (checked first, in this
+ * scope's hooks, so no route can forget it); then the per-tenant rate limit applies.
+ */
+export function apiRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
+  return async (app) => {
+    app.addHook("onRequest", app.auth([verifyJwt]));
+    app.addHook("onRequest", app.rateLimit(API_RATE_LIMIT));
+    await app.register(botRoutes(deps));
+    // Registered before /journeys/:id only for readability: find-my-way ranks the static
+    // segment "debug" above the ":id" parameter whatever the order.
+    await app.register(debugRoutes(deps));
+    await app.register(journeyRoutes(deps));
+    await app.register(stepRoutes(deps));
+  };
+}

@@ -1,0 +1,107 @@
+import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
+import type { ApiDeps } from "../../deps.ts";
+import { bearer, errors, IdParams } from "../../schemas/common.ts";
+import {
+  CreateJourneyBody,
+  Journey,
+  JourneyDetail,
+  JourneyList,
+  journeyFields,
+  journeyOut,
+  UpdateJourneyBody,
+} from "../../schemas/journeys.ts";
+import { Trigger, TriggerBody, triggerOut } from "../../schemas/triggers.ts";
+import { tenantRepo } from "./tenant-repo.ts";
+
+const tags = ["journeys"];
+
+export function journeyRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
+  return async (app) => {
+    app.get(
+      "/journeys",
+      { schema: { tags, summary: "List journeys", security: bearer, response: { 200: JourneyList, ...errors() } } },
+      async (req) => ({ journeys: (await tenantRepo(deps, req).journeys.list()).map(journeyOut) }),
+    );
+
+    app.post(
+      "/journeys",
+      {
+        schema: {
+          tags,
+          summary: "Create a journey",
+          security: bearer,
+          body: CreateJourneyBody,
+          response: { 201: Journey, ...errors(400, 413, 415) },
+        },
+      },
+      async (req, reply) => {
+        const fields = { ...journeyFields(req.body), botId: req.body.bot_id, name: req.body.name };
+        const journey = await tenantRepo(deps, req).journeys.create(fields);
+        return reply.status(201).send(journeyOut(journey));
+      },
+    );
+
+    app.get(
+      "/journeys/:id",
+      {
+        schema: {
+          tags,
+          summary: "A journey with its triggers",
+          security: bearer,
+          params: IdParams,
+          response: { 200: JourneyDetail, ...errors(404) },
+        },
+      },
+      async (req) => {
+        const repo = tenantRepo(deps, req);
+        const journey = await repo.journeys.get(req.params.id);
+        const triggers = await repo.journeys.triggers(journey.id);
+        return { ...journeyOut(journey), triggers: triggers.map(triggerOut) };
+      },
+    );
+
+    app.put(
+      "/journeys/:id",
+      {
+        schema: {
+          tags,
+          summary: "Update a journey partially: only the fields sent change",
+          security: bearer,
+          params: IdParams,
+          body: UpdateJourneyBody,
+          response: { 200: JourneyDetail, ...errors(400, 404, 409, 413, 415) },
+        },
+      },
+      async (req) => {
+        const repo = tenantRepo(deps, req);
+        const journey = await repo.journeys.update(req.params.id, journeyFields(req.body));
+        const triggers = await repo.journeys.triggers(journey.id);
+        return { ...journeyOut(journey), triggers: triggers.map(triggerOut) };
+      },
+    );
+
+    app.post(
+      "/journeys/:id/triggers",
+      {
+        schema: {
+          tags,
+          summary: "Create or replace the journey's trigger of this trigger_type",
+          description: "A deep-link start_param already used by another active journey of the bot answers 409.",
+          security: bearer,
+          params: IdParams,
+          body: TriggerBody,
+          response: { 200: Trigger, ...errors(400, 404, 409, 413, 415) },
+        },
+      },
+      async (req) => {
+        const { trigger_type, trigger_config, is_active } = req.body;
+        const trigger = await tenantRepo(deps, req).journeys.upsertTrigger(req.params.id, {
+          triggerType: trigger_type,
+          triggerConfig: trigger_config,
+          isActive: is_active,
+        });
+        return triggerOut(trigger);
+      },
+    );
+  };
+}

@@ -1,0 +1,25 @@
+import { createBullBoard } from "@bull-board/api";
+import { BullMQAdapter } from "@bull-board/api/bullMQAdapter";
+import { FastifyAdapter } from "@bull-board/fastify";
+import type { FastifyPluginAsync } from "fastify";
+import type { ApiDeps } from "../../deps.ts";
+import { DASHBOARD_RATE_LIMIT } from "../../plugins/rate-limit.ts";
+import { BOARD_PATH, dashboardGuard } from "./guard.ts";
+
+/** bull-board over the product's queues (delays, outbox, maintenance), behind the admin guard. */
+export function queueDashboard(deps: ApiDeps): FastifyPluginAsync {
+  return async (app) => {
+    const serverAdapter = new FastifyAdapter();
+    serverAdapter.setBasePath(BOARD_PATH);
+    const { delays, outbox, maintenance } = deps.queues;
+    createBullBoard({
+      queues: [delays, outbox, maintenance].map((q) => new BullMQAdapter(q)),
+      serverAdapter,
+      options: { uiConfig: { boardTitle: "Journeys queues" } },
+    });
+    // The guard is added to this scope before bull-board registers, so it covers every route it adds.
+    app.addHook("onRequest", dashboardGuard(app, deps));
+    app.addHook("onRequest", app.rateLimit(DASHBOARD_RATE_LIMIT));
+    await app.register(serverAdapter.registerPlugin(), { prefix: BOARD_PATH });
+  };
+}
