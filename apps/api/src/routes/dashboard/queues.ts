@@ -6,14 +6,18 @@ import type { ApiDeps } from "../../deps.ts";
 import { DASHBOARD_RATE_LIMIT } from "../../plugins/rate-limit.ts";
 import { BOARD_PATH, dashboardGuard } from "./guard.ts";
 
-/** bull-board over the product's queues (delays, outbox, maintenance), behind the admin guard. */
+/**
+ * bull-board over the product's queues (delays, outbox, maintenance), behind the admin guard.
+ * Read-only: the queues are shared by every tenant (payloads are row ids only), so one tenant's
+ * admin may watch them but must not retry, clean or obliterate other tenants' jobs.
+ */
 export function queueDashboard(deps: ApiDeps): FastifyPluginAsync {
   return async (app) => {
     const serverAdapter = new FastifyAdapter();
     serverAdapter.setBasePath(BOARD_PATH);
     const { delays, outbox, maintenance } = deps.queues;
     createBullBoard({
-      queues: [delays, outbox, maintenance].map((q) => new BullMQAdapter(q)),
+      queues: [delays, outbox, maintenance].map((q) => new BullMQAdapter(q, { readOnlyMode: true })),
       serverAdapter,
       options: { uiConfig: { boardTitle: "Journeys queues" } },
     });
