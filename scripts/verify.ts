@@ -7,7 +7,7 @@
  */
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { parseArgs } from "node:util";
+import { isDeepStrictEqual, parseArgs } from "node:util";
 import { Redis } from "ioredis";
 import pg from "pg";
 import { loadConfig } from "../packages/journeys/src/config.ts";
@@ -226,9 +226,11 @@ async function main() {
     report(
       5,
       "answering questions advances steps",
-      JSON.stringify(s5?.answers) ===
-        JSON.stringify({ user_age: 33, country: "Germany", deposit_amount: { amount: 1000, currency: "USD" } }) &&
-        (thanks[0] ?? "").startsWith("Thanks for reaching out"),
+      isDeepStrictEqual(s5?.answers, {
+        user_age: 33,
+        country: "Germany",
+        deposit_amount: { amount: 1000, currency: "USD" },
+      }) && (thanks[0] ?? "").startsWith("Thanks for reaching out"),
       `answers ${JSON.stringify(s5?.answers)}; bot said "${thanks[0]}"`,
     );
 
