@@ -1,0 +1,34 @@
+import { QUEUES, type QueueName } from "@journeys/core";
+
+export interface QueueSettings {
+  /** Jobs one process runs at once on this queue. */
+  concurrency: number;
+  /**
+   * A job whose worker stops renewing its lock (the process died) goes back to the queue after
+   * about lockDuration + stalledInterval. Short, because a send holds it for milliseconds; the
+   * lock is renewed every lockDuration / 2 while a job runs, and rows guard against doubles.
+   */
+  lockDuration: number;
+  stalledInterval: number;
+}
+
+/** One file of settings per queue would be three lines each: they live together here. */
+export const QUEUE_SETTINGS: Record<QueueName, QueueSettings> = {
+  [QUEUES.delays]: { concurrency: 4, lockDuration: 8000, stalledInterval: 4000 },
+  [QUEUES.outbox]: { concurrency: 8, lockDuration: 8000, stalledInterval: 4000 },
+  [QUEUES.maintenance]: { concurrency: 1, lockDuration: 30_000, stalledInterval: 15_000 },
+};
+
+/**
+ * Every in-flight job holds at most one Postgres connection (a send keeps its row locked for the
+ * length of the Telegram call), plus a few for lookups outside transactions.
+ */
+export const POOL_SIZE = Object.values(QUEUE_SETTINGS).reduce((n, s) => n + s.concurrency, 0) + 3;
+
+/** How long a shutdown waits for active jobs before it stops waiting. */
+export const WORKER_CLOSE_TIMEOUT_MS = 10_000;
+/** The whole graceful shutdown; past it the process exits anyway (close-with-grace). */
+export const SHUTDOWN_GRACE_MS = 20_000;
+
+/** Health checks (Redis reachable, workers running, sweep schedule present): every sweep, within 1–10 s. */
+export const healthIntervalMs = (sweepIntervalMs: number) => Math.min(10_000, Math.max(1000, sweepIntervalMs));

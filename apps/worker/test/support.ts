@@ -1,0 +1,233 @@
+/**
+ * Worker tests run the worker as production does: `tsx apps/worker/src/main.ts` in a child process
+ * with the test file's database and queue prefix, against the fake Bot API. Its log lines are kept
+ * and printed when a test fails.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { createInterface } from "node:readline";
+import type { Redis } from "ioredis";
+import { afterAll, beforeEach } from "vitest";
+import {
+  createLogger,
+  createQueues,
+  type Dispatcher,
+  processUpdate,
+  producerConnection,
+  type Queues,
+  queueDispatcher,
+  type StepInput,
+  type UpdateDeps,
+  type WebhookBot,
+} from "../../../packages/journeys/src/index.ts";
+import { ENTRY, ROOT, TSX } from "../../../scripts/lib/procs.ts";
+import type { TestEnv } from "../../../test/support/context.ts";
+import { addBot, repoFor } from "../../../test/support/fixtures.ts";
+
+export interface WorkerProc {
+  name: string;
+  child: ChildProcess;
+  lines: string[];
+  exited: Promise<number | null>;
+  /** Messages of the JSON log lines, e.g. count("delay fired: session resumed"). */
+  count(msg: string): number;
+  /** SIGTERM (tsx relays it to the worker), then wait for the exit; SIGKILL after 15 s. */
+  stop(): Promise<void>;
+  /** SIGKILL the worker itself, not only the tsx wrapper: the whole process group. */
+  kill(): Promise<void>;
+}
+
+const spawned: WorkerProc[] = [];
+
+beforeEach((ctx) => {
+  ctx.onTestFailed(() => {
+    for (const w of spawned) {
+      console.log(`---- ${w.name} (last 80 log lines) ----\n${w.lines.slice(-80).join("\n")}`);
+    }
+  });
+});
+
+afterAll(async () => {
+  // DUMP_WORKER_LOGS=1 prints every worker's log, passing or not (for looking at what they say).
+  if (process.env.DUMP_WORKER_LOGS) for (const w of spawned) console.log(`---- ${w.name} ----\n${w.lines.join("\n")}`);
+  for (const w of spawned) await w.kill();
+});
+
+/**
+ * Start a worker as production does (`tsx apps/worker/src/main.ts`) and wait until it logs
+ * "worker ready". It runs in its own process group so that a SIGKILL reaches the Node process
+ * tsx starts, not only tsx.
+ */
+export async function spawnWorker(
+  env: TestEnv,
+  apiRoot: string,
+  name = `worker-${spawned.length + 1}`,
+  extra: Record<string, string> = {},
+): Promise<WorkerProc> {
+  const child = spawn(TSX, [ENTRY.worker], {
+    cwd: ROOT,
+    detached: true,
+    stdio: ["ignore", "pipe", "pipe"],
+    env: {
+      ...process.env,
+      ...env.env,
+      LOG_LEVEL: "info",
+      TELEGRAM_API_ROOT: apiRoot,
+      SCHEDULER_SWEEP_INTERVAL_MS: "500",
+      ...extra,
+    },
+  });
+  const lines: string[] = [];
+  let onReady: () => void = () => {};
+  const ready = new Promise<void>((resolve) => {
+    onReady = resolve;
+  });
+  for (const stream of [child.stdout, child.stderr]) {
+    createInterface({ input: stream }).on("line", (line) => {
+      lines.push(line);
+      if (line.includes('"msg":"worker ready"')) onReady();
+    });
+  }
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  const alive = () => child.exitCode === null && child.signalCode === null;
+  const killGroup = () => {
+    try {
+      process.kill(-child.pid!, "SIGKILL");
+    } catch {
+      // already gone
+    }
+  };
+  const worker: WorkerProc = {
+    name,
+    child,
+    lines,
+    exited,
+    count: (msg) => lines.filter((l) => l.includes(`"msg":"${msg}"`)).length,
+    async stop() {
+      if (alive()) {
+        child.kill("SIGTERM");
+        const timer = setTimeout(killGroup, 15_000);
+        await exited;
+        clearTimeout(timer);
+      }
+      killGroup(); // nothing of the group may outlive the test
+    },
+    async kill() {
+      killGroup();
+      if (alive()) await exited;
+    },
+  };
+  spawned.push(worker);
+  let timer: NodeJS.Timeout | undefined;
+  const failed = Promise.race([
+    exited.then((code) => `exited (code ${code})`),
+    new Promise<string>((resolve) => {
+      timer = setTimeout(() => resolve("was not ready after 30 s"), 30_000);
+    }),
+  ]).then((why) => {
+    throw new Error(`${name} ${why}:\n${lines.slice(-30).join("\n")}`);
+  });
+  try {
+    await Promise.race([ready, failed]);
+  } finally {
+    clearTimeout(timer);
+  }
+  failed.catch(() => undefined);
+  return worker;
+}
+
+/** Poll `check` until it returns a value other than undefined/false. */
+export async function waitFor<T>(
+  what: string,
+  check: () => Promise<T | undefined | false> | T | undefined | false,
+  timeoutMs = 20_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** The queue side of the API, on the test's prefix: what processUpdate's dispatcher enqueues to. */
+export function testQueues(env: TestEnv): {
+  redis: Redis;
+  queues: Queues;
+  dispatcher: Dispatcher;
+  close(): Promise<void>;
+} {
+  const redis = producerConnection(env.config.redisUrl);
+  redis.on("error", () => undefined); // the dispatcher logs failed enqueues; tests may stop Redis
+  const queues = createQueues(redis, env.config.queuePrefix);
+  return {
+    redis,
+    queues,
+    dispatcher: queueDispatcher(queues, createLogger("silent")),
+    async close() {
+      await queues.close();
+      redis.disconnect();
+    },
+  };
+}
+
+export interface TestBot extends WebhookBot {
+  telegramBotId: number;
+}
+
+/** A bot with an active journey of `steps` behind the deep link `start_param`. */
+export async function botWithJourney(env: TestEnv, tenantId: string, steps: StepInput[], startParam = "go") {
+  const saved = await addBot(env, tenantId);
+  const repo = repoFor(env, tenantId);
+  const journey = await repo.journeys.create({ botId: saved.botId, name: `j-${randomBytes(3).toString("hex")}` });
+  await repo.setSteps(journey.id, steps);
+  await repo.journeys.upsertTrigger(journey.id, {
+    triggerType: "telegram_deeplink",
+    triggerConfig: { start_param: startParam },
+  });
+  await repo.journeys.update(journey.id, { status: "active" });
+  const bot: TestBot = {
+    botId: saved.botId,
+    tenantId,
+    username: saved.username,
+    telegramBotId: saved.telegramBotId,
+  };
+  return { bot, journeyId: journey.id };
+}
+
+let updateId = 1;
+
+/** A Telegram user typing `text` to the bot, processed as the webhook would. */
+export function userSays(deps: UpdateDeps, bot: WebhookBot, userId: number, text: string) {
+  const id = updateId++;
+  return processUpdate(deps, bot, {
+    update_id: id,
+    message: {
+      message_id: id,
+      date: Math.floor(Date.now() / 1000),
+      text,
+      chat: { id: userId, type: "private" },
+      from: { id: userId, is_bot: false, first_name: "U" },
+    },
+  });
+}
+
+export function updateDeps(env: TestEnv, dispatcher: Dispatcher): UpdateDeps {
+  return {
+    db: env.handle.db,
+    encryptionKey: env.config.botTokenEncryptionKey,
+    dispatcher,
+    log: createLogger("silent"),
+  };
+}
+
+/** Run `fn` over `items` with at most `n` in flight. */
+export async function inParallel<T>(items: T[], n: number, fn: (item: T) => Promise<unknown>) {
+  const queue = [...items];
+  await Promise.all(
+    Array.from({ length: n }, async () => {
+      for (let item = queue.shift(); item !== undefined; item = queue.shift()) await fn(item);
+    }),
+  );
+}

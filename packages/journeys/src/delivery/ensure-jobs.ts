@@ -1,0 +1,73 @@
+import type { Queue } from "bullmq";
+import type { Redis } from "ioredis";
+import { enqueueDelay, enqueueOutbox, type Queues } from "../queue/dispatcher.ts";
+import { delayJobId, outboxJobId } from "../queue/names.ts";
+
+/**
+ * Make sure a pending row has a job that will run it: what the sweeper does for each row. Adding a
+ * job whose id exists is a no-op, so only a missing or finished job is (re)added — a finished job
+ * with a still-pending row means the job gave up (e.g. Postgres was down for all its attempts) and
+ * still blocks its id. Rows, not job ids, guard against double work: every job claims its row.
+ */
+export type EnsureResult = "present" | "added" | "readded" | "promoted" | "rescheduled";
+
+/** Due later than this after scheduled_for is late enough to move the job. */
+const LATE_TOLERANCE_MS = 1000;
+
+export async function ensureDelayJob(
+  queues: Queues,
+  redis: Redis,
+  row: { id: string; scheduledFor: Date },
+  now: Date,
+): Promise<EnsureResult> {
+  const jobId = delayJobId(row.id);
+  const job = await queues.delays.getJob(jobId);
+  if (!job) {
+    await enqueueDelay(queues, row.id, row.scheduledFor);
+    return "added";
+  }
+  const state = await job.getState();
+  if (state === "completed" || state === "failed" || state === "unknown") {
+    await job.remove().catch(() => undefined); // "unknown": it finished and went between our two reads
+    await enqueueDelay(queues, row.id, row.scheduledFor);
+    return "readded";
+  }
+  if (state !== "delayed") return "present"; // waiting or active: it runs soon or now
+  // Moving a job that left the delayed set meanwhile throws; it is then running, which is the point.
+  if (row.scheduledFor.getTime() <= now.getTime()) {
+    // Due (e.g. an operator set scheduled_for = now()) but still waiting in Redis.
+    return (await succeeds(job.promote())) ? "promoted" : "present";
+  }
+  const dueAt = await delayedDueAt(queues.delays, redis, jobId);
+  if (dueAt !== null && dueAt > row.scheduledFor.getTime() + LATE_TOLERANCE_MS) {
+    return (await succeeds(job.changeDelay(row.scheduledFor.getTime() - now.getTime()))) ? "rescheduled" : "present";
+  }
+  return "present";
+}
+
+export async function ensureOutboxJob(queues: Queues, row: { id: number }): Promise<EnsureResult> {
+  const job = await queues.outbox.getJob(outboxJobId(row.id));
+  if (!job) {
+    await enqueueOutbox(queues, row.id);
+    return "added";
+  }
+  const state = await job.getState();
+  if (state === "completed" || state === "failed" || state === "unknown") {
+    await job.remove().catch(() => undefined);
+    await enqueueOutbox(queues, row.id);
+    return "readded";
+  }
+  return "present"; // waiting, active, or delayed for a retry
+}
+
+const succeeds = (p: Promise<unknown>) =>
+  p.then(
+    () => true,
+    () => false,
+  );
+
+/** When a delayed job will run: BullMQ scores the delayed set with timestamp × 4096 (+ a sequence). */
+async function delayedDueAt(queue: Queue, redis: Redis, jobId: string): Promise<number | null> {
+  const score = await redis.zscore(queue.toKey("delayed"), jobId);
+  return score === null ? null : Math.floor(Number(score) / 0x1000);
+}

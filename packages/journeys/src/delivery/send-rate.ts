@@ -1,0 +1,119 @@
+import type { Redis } from "ioredis";
+import { RateLimiterRedis, RateLimiterRes } from "rate-limiter-flexible";
+
+/** Telegram: about 30 messages a second per bot for bulk sends. */
+export const SENDS_PER_WINDOW = 30;
+/** The window, a second plus a little for clocks that read the same instant a few ms apart. */
+export const SEND_WINDOW_MS = 1020;
+/** A send not reported finished by then (its worker died) stops holding its place in the window. */
+const IN_FLIGHT_MAX_MS = 35_000;
+
+/**
+ * A sliding-window log for rate-limiter-flexible's RateLimiterRedis (its `customIncrTtlLuaScript`
+ * hook), on Redis's clock. Counting grants alone is not enough: a message reaches Telegram some
+ * time after its grant — usually a few ms, now and then 100+ ms (GC, a busy CPU) — so grants
+ * spread over more than a second can still arrive within one. Here a send holds a place from its
+ * grant until it has finished (`reward`) plus the window: whenever Telegram receives 31 messages
+ * within a second, all 31 held places at once, which the log never allows. Places are counted,
+ * not named, so any finished send releases the oldest in-flight place. Sends are also spaced
+ * ≥ 75% of the even spacing apart (≈ 25 ms): no bursts of 30 at once.
+ * A fixed window (RateLimiterRedis's own) would let 30 through at the end of one second and 30
+ * at the start of the next.
+ * ARGV: points (1 = take a place, -1 = a send finished), whole seconds (unused), points limit,
+ * duration in seconds. Returns RLF's {consumed, msBeforeNext}; consumed > limit means "wait".
+ */
+const SLIDING_LOG_LUA = `
+local key = KEYS[1]
+local limit = tonumber(ARGV[3])
+local window = math.floor(tonumber(ARGV[4]) * 1000)
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+if tonumber(ARGV[1]) < 0 then
+  local flying = redis.call('ZRANGEBYSCORE', key, '(' .. now, '+inf', 'LIMIT', 0, 1)
+  if flying[1] then redis.call('ZADD', key, 'XX', now, flying[1]) end
+  return {0, 0}
+end
+local gap = math.floor(window / limit * 0.75)
+redis.call('ZREMRANGEBYSCORE', key, '-inf', now - window)
+local last = tonumber(redis.call('ZSCORE', key, 'last'))
+local n = redis.call('ZCARD', key)
+local wait = 0
+if last then
+  n = n - 1
+  wait = last + gap - now
+end
+if n >= limit then
+  local first = redis.call('ZRANGE', key, 0, 1, 'WITHSCORES')
+  local oldest = nil
+  for i = 1, #first, 2 do
+    if first[i] ~= 'last' then oldest = tonumber(first[i + 1]) break end
+  end
+  if oldest and oldest <= now then wait = math.max(wait, oldest + window - now) else wait = math.max(wait, gap) end
+end
+if wait > 0 then return {limit + 1, wait} end
+redis.call('ZADD', key, now + ${IN_FLIGHT_MAX_MS}, t[1] .. '.' .. t[2] .. '-' .. n)
+redis.call('ZADD', key, now, 'last')
+redis.call('PEXPIRE', key, window + ${IN_FLIGHT_MAX_MS})
+return {n + 1, window}
+`;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export interface SendRateLimiter {
+  /**
+   * Wait (never fail) until one message for `botId` may be sent; call the returned `done` once
+   * the send has finished, whatever its outcome.
+   */
+  acquire(botId: string): Promise<() => Promise<void>>;
+}
+
+/**
+ * The per-bot send limit shared by every worker process: a RateLimiterRedis keyed by bot id under
+ * `<QUEUE_PREFIX>:send-rate`. When the window is full the caller sleeps msBeforeNext and asks
+ * again; waiters in one process queue per bot, so only one of them polls Redis at a time.
+ * A Redis error while asking is thrown (the job is retried once Redis is back); one while
+ * reporting a finished send is swallowed (the place frees itself after IN_FLIGHT_MAX_MS).
+ */
+export function redisSendRateLimiter(
+  redis: Redis,
+  prefix: string,
+  opts: { points?: number; windowMs?: number } = {},
+): SendRateLimiter {
+  const limiter = new RateLimiterRedis({
+    storeClient: redis,
+    keyPrefix: `${prefix}:send-rate`,
+    points: opts.points ?? SENDS_PER_WINDOW,
+    duration: (opts.windowMs ?? SEND_WINDOW_MS) / 1000,
+    customIncrTtlLuaScript: SLIDING_LOG_LUA,
+  });
+  const tails = new Map<string, Promise<unknown>>();
+
+  async function take(botId: string): Promise<() => Promise<void>> {
+    for (;;) {
+      try {
+        await limiter.consume(botId);
+        let released = false;
+        return async () => {
+          if (released) return;
+          released = true;
+          await limiter.reward(botId, 1).catch(() => undefined);
+        };
+      } catch (err) {
+        if (!(err instanceof RateLimiterRes)) throw err;
+        await sleep(Number(err.msBeforeNext) + Math.random()); // processes should not ask in lockstep
+      }
+    }
+  }
+
+  return {
+    acquire(botId) {
+      const next = (tails.get(botId) ?? Promise.resolve()).then(() => take(botId));
+      const tail = next.catch(() => undefined);
+      tails.set(botId, tail);
+      void tail.then(() => {
+        if (tails.get(botId) === tail) tails.delete(botId);
+      });
+      return next;
+    },
+  };
+}
