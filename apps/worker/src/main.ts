@@ -13,7 +13,7 @@ import { healthIntervalMs, QUEUE_SETTINGS, SHUTDOWN_GRACE_MS, WORKER_CLOSE_TIMEO
 import { SupervisedWorker } from "./supervised-worker.ts";
 import { ensureSweepSchedule } from "./sweep-schedule.ts";
 
-const config = loadConfigOrExit();
+const config = loadConfigOrExit(process.env, { requireJwtSecret: false });
 const log = createLogger(config.logLevel, "worker");
 const deps = createWorkerDeps(config, log);
 const { db, queues, dispatcher, bots, redis } = deps;

@@ -33,7 +33,12 @@ const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"
 
 type Env = Record<string, string | undefined>;
 
-export function loadConfig(env: Env = process.env): Config {
+export interface LoadOptions {
+  /** The worker verifies no tokens: it runs without JWT_SECRET. */
+  requireJwtSecret?: boolean;
+}
+
+export function loadConfig(env: Env = process.env, opts: LoadOptions = {}): Config {
   const problems: string[] = [];
   const nodeEnv = env.NODE_ENV ?? "production";
   const dev = nodeEnv === "development";
@@ -72,8 +77,11 @@ export function loadConfig(env: Env = process.env): Config {
   const sweepIntervalMs = int("SCHEDULER_SWEEP_INTERVAL_MS", 30000, 100, 3_600_000);
 
   let jwtSecret = get("JWT_SECRET", dev ? DEV_JWT_SECRET : "");
-  if (!jwtSecret) problems.push("JWT_SECRET is required (a dev default exists only with NODE_ENV=development)");
-  else if (jwtSecret.length < 32) {
+  if (!jwtSecret) {
+    if (opts.requireJwtSecret !== false) {
+      problems.push("JWT_SECRET is required (a dev default exists only with NODE_ENV=development)");
+    }
+  } else if (jwtSecret.length < 32) {
     problems.push("JWT_SECRET must be at least 32 characters");
     jwtSecret = "";
   }
@@ -116,9 +124,9 @@ export function loadConfig(env: Env = process.env): Config {
 }
 
 /** For entry points: load the config or print one clear line per problem and exit 1 (no crash loop spam). */
-export function loadConfigOrExit(env: Env = process.env): Config {
+export function loadConfigOrExit(env: Env = process.env, opts: LoadOptions = {}): Config {
   try {
-    return loadConfig(env);
+    return loadConfig(env, opts);
   } catch (err) {
     if (err instanceof ConfigError) {
       for (const p of err.problems) process.stderr.write(`config error: ${p}\n`);
