@@ -27,7 +27,8 @@ if (!Number.isSafeInteger(userId) || userId <= 0) {
   console.error("--user must be a positive integer (the Telegram user id to play)");
   process.exit(2);
 }
-const fakeRoot = (values.telegram ?? config.telegramApiRoot).replace(/\/$/, "");
+// The fake Bot API `npm start -- --fake-telegram` runs, unless told otherwise.
+const fakeRoot = (values.telegram ?? process.env.TELEGRAM_API_ROOT ?? "http://127.0.0.1:8081").replace(/\/$/, "");
 const auth = {
   authorization: `Bearer ${signToken(config.jwtSecret, { tenant_id: tenant, role: "admin", sub: "chat" })}`,
 };

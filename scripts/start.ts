@@ -34,6 +34,7 @@ try {
 procs.push(startProc("api", ENTRY.api), startProc("worker", ENTRY.worker));
 
 let stopping = false;
+let firstSignalAt = 0;
 async function stopAll(code: number) {
   if (stopping) return;
   stopping = true;
@@ -42,7 +43,10 @@ async function stopAll(code: number) {
 }
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.on(signal, () => {
-    if (stopping) process.exit(130); // a second Ctrl-C: leave now
+    // tsx relays the signal it got, so one Ctrl-C can arrive twice: only a later one forces the exit.
+    if (stopping && Date.now() - firstSignalAt > 1000) process.exit(130);
+    if (stopping) return;
+    firstSignalAt = Date.now();
     console.log(`[start] ${signal}: stopping api and worker`);
     void stopAll(0);
   });

@@ -40,6 +40,9 @@ export function startProc(
     cwd: ROOT,
     env: { ...process.env, ...opts.env },
     stdio: ["ignore", "pipe", "pipe"],
+    // Own process group: a terminal's Ctrl-C reaches only the parent, which stops each child once
+    // (a second signal would make close-with-grace exit at once, skipping the graceful stop).
+    detached: true,
   });
   const color = COLORS[name.length % COLORS.length];
   const label = process.stdout.isTTY ? `\x1b[${color}m[${name}]\x1b[0m` : `[${name}]`;
@@ -54,13 +57,22 @@ export function startProc(
     name,
     child,
     exited,
+    // SIGKILL goes to the whole group (tsx's node child too); a graceful signal goes to tsx alone,
+    // which relays it once to the process running the code.
     kill: (signal = "SIGKILL") => {
-      if (child.exitCode === null) child.kill(signal);
+      if (child.exitCode !== null || child.signalCode !== null || !child.pid) return;
+      try {
+        process.kill(signal === "SIGKILL" ? -child.pid : child.pid, signal);
+      } catch {
+        // already gone
+      }
     },
     async stop(timeoutMs = 10_000) {
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill("SIGTERM");
-      const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+      const timer = setTimeout(() => {
+        if (child.pid) process.kill(-child.pid, "SIGKILL");
+      }, timeoutMs);
       await exited;
       clearTimeout(timer);
     },
