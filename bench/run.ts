@@ -1,0 +1,167 @@
+/**
+ * `npm run bench` (`-- --quick` for a smoke run under two minutes, `-- --verbose` for child logs).
+ * Brings up a scratch stack (database, queue prefix, fake Bot API limited to 30 sends/s per bot,
+ * API, worker), runs the four measurements of issue 7 and writes bench/results.json plus a
+ * markdown table. Everything it started is stopped and removed at the end, also on failure.
+ */
+import { writeFileSync } from "node:fs";
+import os from "node:os";
+import { parseArgs } from "node:util";
+import { FakeClient } from "./lib/fake.ts";
+import { type Measured, markdownTable, resultsJson } from "./lib/report.ts";
+import { RssTracker } from "./lib/rss.ts";
+import { connectBots } from "./lib/setup.ts";
+import { Stack } from "./lib/stack.ts";
+import { createDelayJourneys, delayPhase } from "./phases/delay.ts";
+import { redisFootprint } from "./phases/footprint.ts";
+import { sendRatePhase } from "./phases/send-rate.ts";
+import { webhookPhase } from "./phases/webhook.ts";
+
+const { values } = parseArgs({
+  options: { quick: { type: "boolean", default: false }, verbose: { type: "boolean", default: false } },
+});
+const quick = values.quick;
+const plan = quick
+  ? {
+      webhookMs: 5_000,
+      warmupMs: 1_000,
+      usersPerBot: 10,
+      questions: 30,
+      withoutWorker: false,
+      delayCount: 100,
+      delayWindowMs: 2_000,
+      lightDelay: false,
+      perBot: 100,
+      tenBotsPerBot: 30,
+    }
+  : {
+      webhookMs: 60_000,
+      warmupMs: 3_000,
+      usersPerBot: 100,
+      questions: 120,
+      withoutWorker: true,
+      delayCount: 1_000,
+      delayWindowMs: 10_000,
+      lightDelay: true,
+      perBot: 600,
+      tenBotsPerBot: 600,
+    };
+const pending = quick ? 10_000 : 100_000;
+
+const stack = new Stack(values.verbose);
+const fake = () => new FakeClient(stack.fakeRoot);
+const rss = new RssTracker(() => ({ api: stack.api?.child.pid, worker: stack.worker?.child.pid }));
+const m: Measured = {
+  date: new Date().toISOString(),
+  cores: os.availableParallelism(),
+  cpu: `${os.cpus()[0]?.model ?? "unknown"}, ${Math.round(os.totalmem() / 2 ** 30)} GB RAM`,
+  quick,
+  webhook: null,
+  delay: null,
+  delayHz100: null,
+  delayLight: null,
+  delayLightHz100: null,
+  oneBot: null,
+  tenBots: null,
+  pending,
+  apiRssMb: null,
+  workerRssMb: null,
+  redisBytesPerPending: null,
+  failures: [],
+};
+
+async function phase<T>(name: string, fn: () => Promise<T>): Promise<T | null> {
+  const t0 = Date.now();
+  try {
+    const result = await fn();
+    console.log(`${name}: done in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    return result;
+  } catch (err) {
+    console.error(`${name}: FAILED — ${(err as Error).stack ?? err}`);
+    m.failures.push(`${name}: ${(err as Error).message}`);
+    await stack.stopWorker().catch(() => undefined);
+    return null;
+  }
+}
+
+let interrupted = false;
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.once(signal, () => {
+    interrupted = true;
+    console.error(`bench: ${signal}, cleaning up`);
+    void stack.tearDown().finally(() => process.exit(130));
+  });
+}
+
+try {
+  const t0 = Date.now();
+  await stack.start();
+  console.log(`bench: database ${stack.dbName}, queue prefix ${stack.prefix}, ${m.cores} cores`);
+  const bots = await connectBots(stack, 20, 4);
+  const delayJourneys = await createDelayJourneys(stack, bots);
+
+  m.webhook = await phase("webhook", () =>
+    webhookPhase(stack, bots, fake(), rss, {
+      durationMs: plan.webhookMs,
+      warmupMs: plan.warmupMs,
+      usersPerBot: plan.usersPerBot,
+      questions: plan.questions,
+      concurrency: 50,
+      withoutWorker: plan.withoutWorker,
+    }),
+  );
+
+  // The issue's schedule (1,000 due in 10 s), then — full runs only — a light one (100 in 10 s) that
+  // separates the queue's own timer lateness from the worker's throughput.
+  const delayRuns = async (redisUrl: string, run: number) => {
+    await stack.startWorker(redisUrl);
+    const opts = { count: plan.delayCount, windowMs: plan.delayWindowMs, leadMs: 3_000, redisUrl, run };
+    const main = await delayPhase(stack, bots, delayJourneys, fake(), opts);
+    const light = plan.lightDelay
+      ? await delayPhase(stack, bots, delayJourneys, fake(), { ...opts, count: 100, windowMs: 10_000, run: run + 10 })
+      : null;
+    rss.sample();
+    await stack.stopWorker();
+    return { main, light };
+  };
+  const shared = await phase("delay (shared Redis)", () => delayRuns(stack.base.redisUrl, 1));
+  m.delay = shared?.main ?? null;
+  m.delayLight = shared?.light ?? null;
+  const hz100 = await phase("delay (redis-server --hz 100)", async () => {
+    const redis = await stack.startRedis(["--hz", "100"]);
+    try {
+      return await delayRuns(redis.url, 2);
+    } finally {
+      await redis.stop();
+    }
+  });
+  m.delayHz100 = hz100?.main ?? null;
+  m.delayLightHz100 = hz100?.light ?? null;
+
+  m.oneBot = await phase("send rate, 1 bot", () =>
+    sendRatePhase(stack, bots.slice(0, 1), fake(), { perBot: plan.perBot, run: 1, probe: bots[19] }),
+  );
+  m.tenBots = await phase("send rate, 10 bots", () =>
+    sendRatePhase(stack, bots.slice(1, 11), fake(), { perBot: plan.tenBotsPerBot, run: 2 }),
+  );
+  rss.sample();
+  await stack.stopWorker();
+  m.redisBytesPerPending = await phase("footprint", () => redisFootprint(stack, pending));
+  rss.stop();
+  m.apiRssMb = rss.peakMb("api");
+  m.workerRssMb = rss.peakMb("worker");
+  console.log(`bench: finished in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+} catch (err) {
+  console.error(`bench: FAILED — ${(err as Error).stack ?? err}`);
+  m.failures.push((err as Error).message);
+} finally {
+  rss.stop();
+  if (!interrupted) await stack.tearDown();
+}
+
+if (!interrupted) {
+  const url = new URL("results.json", import.meta.url);
+  writeFileSync(url, `${JSON.stringify(resultsJson(m), null, 2)}\n`);
+  console.log(`\n${markdownTable(m)}\n\nwritten: bench/results.json`);
+  process.exit(m.failures.length ? 1 : 0);
+}
