@@ -51,10 +51,10 @@ export async function fireScheduledMessage(deps: FireDeps, id: string): Promise<
         if (row.scheduledFor.getTime() - now.getTime() > EARLY_TOLERANCE_MS) {
           return { outcome: "early", scheduledFor: row.scheduledFor };
         }
-        const session = await repo.sessions.get(row.sessionId);
-        const journey = await repo.journeys.get(session.journeyId);
-        const ctx: EngineContext = { repo, botId: journey.botId, log, effects };
-        const resumed = await resumeAfterDelay(ctx, row);
+        // Lock the session here, once (resumeAfterDelay takes it as locked), with the bot id joined in.
+        const { session, botId } = await repo.sessions.getLockedWithBot(row.sessionId);
+        const ctx: EngineContext = { repo, botId, log, effects };
+        const resumed = await resumeAfterDelay(ctx, row, session);
         if (resumed.outcome === "skipped") return { outcome: "skipped", reason: "session_not_waiting" };
         return { outcome: "fired", sessionId: resumed.session.id, sessionStatus: resumed.session.status };
       }),

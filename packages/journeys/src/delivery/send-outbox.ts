@@ -28,6 +28,13 @@ export const IN_CALL_MAX_WAIT_S = 5;
 const IN_CALL_RETRIES = 2;
 /** A job whose chat waits behind another row's retry looks again this much later. */
 const BEHIND_RETRY_MS = 5000;
+/**
+ * A send place further away than this is not waited for: the job is rescheduled for then, so its
+ * worker slot serves other bots meanwhile (one bot's backlog must not hold up every other bot).
+ * About two sends' spacing: a bot keeps at most two jobs of a process waiting, enough to send at
+ * the full rate.
+ */
+export const MAX_PLACE_WAIT_MS = 60;
 
 export interface FlushResult {
   sent: number;
@@ -36,15 +43,17 @@ export interface FlushResult {
 
 type Step =
   | { kind: "done" }
-  | { kind: "sent" }
-  | { kind: "failed" }
+  | { kind: "sent"; more: boolean }
+  | { kind: "failed"; more: boolean }
   | { kind: "retry"; error: RetryLaterError }
   | { kind: "behind"; outboxId: number };
 
 /**
  * Send the outbox row `outboxId` — by flushing its whole chat (same bot and Telegram chat) in id
- * order, one transaction per message: lock the chat's earliest pending row (waiting for any other
- * sender of this chat), send it, mark it sent, commit. Telegram therefore sees one chat's messages
+ * order, one transaction per message: take a place in the bot's send limit (before the
+ * transaction, so no connection or row lock waits for it; a place far off reschedules the job with
+ * RetryLaterError), lock the chat's earliest pending row (waiting for any other sender of this
+ * chat), send it, mark it sent, commit — the same statement says whether the chat has more. Telegram therefore sees one chat's messages
  * in journey order, retries included. A message that cannot be sent now stops the flush with
  * RetryLaterError (later rows must not overtake it); one that can never be sent is marked failed
  * and the flush goes on. A row already being retried is left to its own job (which flushes the
@@ -59,7 +68,9 @@ export async function sendOutboxChat(deps: SendDeps, outboxId: number): Promise<
   const base = new TenantRepository(deps.db, own.tenantId, deps.encryptionKey);
   const log = deps.log.child({ tenant_id: own.tenantId, bot_id: own.botId });
   for (;;) {
-    const step = await base.transaction((repo) => sendNext(deps, repo, own, log));
+    const slot = await deps.bots.reserve(own.botId, MAX_PLACE_WAIT_MS);
+    if (!slot.ok) throw new RetryLaterError("waiting for a place in the bot's send limit", slot.waitMs);
+    const step = await slot.run(() => base.transaction((repo) => sendNext(deps, repo, own, log)));
     if (step.kind === "done") return result;
     if (step.kind === "retry") throw step.error;
     if (step.kind === "behind") {
@@ -67,6 +78,7 @@ export async function sendOutboxChat(deps: SendDeps, outboxId: number): Promise<
       throw new RetryLaterError(`waiting for outbox row ${step.outboxId} of this chat to be retried`, BEHIND_RETRY_MS);
     }
     result[step.kind]++;
+    if (!step.more) return result;
   }
 }
 
@@ -89,9 +101,9 @@ async function sendNext(
   } catch (err) {
     return failedSend(deps, repo, message, attempt, err, log);
   }
-  await repo.sessions.markOutboxSent(message.id);
+  const more = await repo.sessions.markOutboxSent(message.id);
   log.info({ attempt }, "message sent");
-  return { kind: "sent" };
+  return { kind: "sent", more };
 }
 
 async function sendWaitingOutShort429(api: Api, chatId: number, text: string, log: Logger) {
@@ -122,18 +134,18 @@ async function failedSend(
     await repo.sessions.markOutboxFailed(message.id, error);
     if (message.sessionId) await repo.sessions.cancel(message.sessionId, "user blocked the bot");
     log.warn({ attempt, err: error }, "user blocked the bot: message failed, session cancelled");
-    return { kind: "failed" };
+    return { kind: "failed", more: true }; // the cancel may have changed the chat's rows: look again
   }
   if (notFound || isPermanentError(err)) {
-    await repo.sessions.markOutboxFailed(message.id, error);
+    const more = await repo.sessions.markOutboxFailed(message.id, error);
     log.warn({ attempt, err: error }, "message rejected: failed");
-    return { kind: "failed" };
+    return { kind: "failed", more };
   }
   const maxAttempts = deps.maxAttempts ?? MAX_SEND_ATTEMPTS;
   if (attempt >= maxAttempts) {
-    await repo.sessions.markOutboxFailed(message.id, `${error} (gave up after ${attempt} attempts)`);
+    const more = await repo.sessions.markOutboxFailed(message.id, `${error} (gave up after ${attempt} attempts)`);
     log.error({ attempt, err: error }, "message failed after its last attempt");
-    return { kind: "failed" };
+    return { kind: "failed", more };
   }
   await repo.sessions.recordOutboxAttempt(message.id, error);
   const retryAfter = err instanceof GrammyError ? err.parameters.retry_after : undefined;

@@ -59,18 +59,26 @@ return {n + 1, window}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** A place taken (`done` once the send has finished), or how long until one is likely free. */
+export type Reservation = { ok: true; done: () => Promise<void> } | { ok: false; waitMs: number };
+
 export interface SendRateLimiter {
   /**
    * Wait (never fail) until one message for `botId` may be sent; call the returned `done` once
    * the send has finished, whatever its outcome.
    */
   acquire(botId: string): Promise<() => Promise<void>>;
+  /**
+   * Take a place for `botId` if one is free within `maxWaitMs`; otherwise do not wait — say how
+   * long the caller should stay away, so a job does not hold a worker slot through a backlog.
+   */
+  reserve(botId: string, maxWaitMs: number): Promise<Reservation>;
 }
 
 /**
  * The per-bot send limit shared by every worker process: a RateLimiterRedis keyed by bot id under
- * `<QUEUE_PREFIX>:send-rate`. When the window is full the caller sleeps msBeforeNext and asks
- * again; waiters in one process queue per bot, so only one of them polls Redis at a time.
+ * `<QUEUE_PREFIX>:send-rate`. When the window is full `acquire` sleeps msBeforeNext and asks
+ * again; `reserve` sleeps only short waits and otherwise says when to come back.
  * A Redis error while asking is thrown (the job is retried once Redis is back); one while
  * reporting a finished send is swallowed (the place frees itself after IN_FLIGHT_MAX_MS).
  */
@@ -87,33 +95,73 @@ export function redisSendRateLimiter(
     customIncrTtlLuaScript: SLIDING_LOG_LUA,
   });
   const tails = new Map<string, Promise<unknown>>();
+  const spacingMs = (opts.windowMs ?? SEND_WINDOW_MS) / (opts.points ?? SENDS_PER_WINDOW);
+  /** Per bot, the latest time this process told a turned-away caller to come back. */
+  const promised = new Map<string, number>();
+  /** Per bot, reserve() calls of this process still waiting for their turn or their place. */
+  const waiting = new Map<string, number>();
 
-  async function take(botId: string): Promise<() => Promise<void>> {
+  async function take(botId: string, maxWaitMs = Number.POSITIVE_INFINITY): Promise<Reservation> {
     for (;;) {
       try {
         await limiter.consume(botId);
         let released = false;
-        return async () => {
+        const done = async () => {
           if (released) return;
           released = true;
           await limiter.reward(botId, 1).catch(() => undefined);
         };
+        return { ok: true, done };
       } catch (err) {
         if (!(err instanceof RateLimiterRes)) throw err;
-        await sleep(Number(err.msBeforeNext) + Math.random()); // processes should not ask in lockstep
+        const wait = Number(err.msBeforeNext);
+        if (wait > maxWaitMs) return { ok: false, waitMs: comeBackIn(botId, wait) };
+        await sleep(wait + Math.random()); // processes should not ask in lockstep
       }
     }
   }
 
+  /**
+   * Callers turned away together would all come back at the same instant and be turned away again;
+   * spread them one even spacing apart, so a backlog's jobs are rescheduled about once each.
+   */
+  function comeBackIn(botId: string, wait: number): number {
+    const now = Date.now();
+    const at = Math.max(now + wait, (promised.get(botId) ?? 0) + spacingMs);
+    promised.set(botId, at);
+    if (promised.size > 10_000) for (const [k, t] of promised) if (t < now) promised.delete(k);
+    return Math.ceil(at - now);
+  }
+
+  /** Waiters in one process queue per bot, so only one of them polls Redis at a time. */
+  function queued(botId: string, run: () => Promise<Reservation>): Promise<Reservation> {
+    const next = (tails.get(botId) ?? Promise.resolve()).then(run);
+    const tail = next.catch(() => undefined);
+    tails.set(botId, tail);
+    void tail.then(() => {
+      if (tails.get(botId) === tail) tails.delete(botId);
+    });
+    return next;
+  }
+
   return {
-    acquire(botId) {
-      const next = (tails.get(botId) ?? Promise.resolve()).then(() => take(botId));
-      const tail = next.catch(() => undefined);
-      tails.set(botId, tail);
-      void tail.then(() => {
-        if (tails.get(botId) === tail) tails.delete(botId);
-      });
-      return next;
+    async acquire(botId) {
+      const r = await queued(botId, () => take(botId));
+      if (!r.ok) throw new Error("unreachable: an unbounded wait always takes a place");
+      return r.done;
+    },
+    async reserve(botId, maxWaitMs) {
+      // Behind enough waiters of this process already, the place is surely further than maxWaitMs.
+      const ahead = waiting.get(botId) ?? 0;
+      if (ahead * spacingMs > maxWaitMs) return { ok: false, waitMs: comeBackIn(botId, ahead * spacingMs) };
+      waiting.set(botId, ahead + 1);
+      try {
+        return await queued(botId, () => take(botId, maxWaitMs));
+      } finally {
+        const n = (waiting.get(botId) ?? 1) - 1;
+        if (n > 0) waiting.set(botId, n);
+        else waiting.delete(botId);
+      }
     },
   };
 }

@@ -14,7 +14,8 @@ export type AnswerOutcome =
  */
 export async function handleAnswer(ctx: EngineContext, session: Session, text: string): Promise<AnswerOutcome> {
   if (session.status !== "active" || !session.currentStepId) return { outcome: "not_waiting" };
-  const step = await ctx.repo.getStep(session.currentStepId);
+  // The step after it comes with it (one statement); it is used only if the answer is valid.
+  const { step, next } = await ctx.repo.stepAndNext(session.currentStepId);
   if (step?.stepType !== "question" || step.removedAt) return { outcome: "not_waiting" };
   const config = step.config as Record<string, unknown>;
   const log = ctx.log.child({ journey_id: session.journeyId, session_id: session.id, step_id: step.id });
@@ -26,7 +27,6 @@ export async function handleAnswer(ctx: EngineContext, session: Session, text: s
     log.info({ answer_key: config.answer_key, validation: config.validation }, "answer invalid: re-prompted");
     return { outcome: "invalid", session, error };
   }
-  const next = await ctx.repo.nextStepAfter(session.journeyId, step.stepOrder);
   const stored = await ctx.repo.sessions.storeAnswerAndAdvance(
     session.id,
     String(config.answer_key),

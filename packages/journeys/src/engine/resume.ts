@@ -9,22 +9,27 @@ export type ResumeOutcome =
 /**
  * Fire a delay row: the caller has claimed it (`SELECT … FOR UPDATE SKIP LOCKED` in this
  * transaction). The session becomes active and runs on from the step after the delay; the row is
- * marked sent in the same transaction, so a resume happens exactly once.
+ * marked sent in the same transaction, so a resume happens exactly once. `locked` is the session
+ * when the caller has already read it `FOR UPDATE` in this transaction (it is not read again).
  */
-export async function resumeAfterDelay(ctx: EngineContext, row: ScheduledMessage): Promise<ResumeOutcome> {
+export async function resumeAfterDelay(
+  ctx: EngineContext,
+  row: ScheduledMessage,
+  locked?: Session,
+): Promise<ResumeOutcome> {
   if (row.status !== "pending") return { outcome: "skipped", reason: "not_pending" };
   const log = ctx.log.child({ session_id: row.sessionId, scheduled_message_id: row.id });
-  const session = await ctx.repo.sessions.get(row.sessionId, { forUpdate: true });
+  const session = locked ?? (await ctx.repo.sessions.get(row.sessionId, { forUpdate: true }));
   if (session.status !== "waiting_delay" || session.currentStepId !== row.stepId) {
     await ctx.repo.sessions.markScheduledFailed(row.id, `session is ${session.status}, not waiting on this delay`);
     log.warn({ session_status: session.status }, "delay fired for a session no longer waiting on it");
     return { outcome: "skipped", reason: "session_not_waiting" };
   }
-  const step = await ctx.repo.getStep(row.stepId);
+  // The delay step and the step after it, in one statement.
+  const { next } = await ctx.repo.stepAndNext(row.stepId);
   const lateMs = Date.now() - row.scheduledFor.getTime();
   await ctx.repo.sessions.markScheduledSent(row.id);
   const active = await ctx.repo.sessions.update(session.id, { status: "active" });
   log.info({ journey_id: session.journeyId, late_ms: lateMs }, "delay fired: session resumed");
-  const next = step ? await ctx.repo.nextStepAfter(session.journeyId, step.stepOrder) : null;
   return { outcome: "resumed", session: await runFrom(ctx, active, next) };
 }

@@ -37,6 +37,9 @@ export async function runFrom(ctx: EngineContext, session: Session, start: Step 
       case "question":
         await say(ctx, session, String(config.text));
         log.info({ step_id: step.id, step_order: step.stepOrder, answer_key: config.answer_key }, "question asked");
+        // Every caller passes the session as its own statement just wrote it (last_activity_at is
+        // fresh): when that write already stood it on this question, a second update adds nothing.
+        if (session.status === "active" && session.currentStepId === step.id) return session;
         return ctx.repo.sessions.update(session.id, { status: "active", currentStepId: step.id });
       case "delay": {
         const now = ctx.now?.() ?? new Date();

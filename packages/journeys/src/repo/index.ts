@@ -5,7 +5,7 @@ import { BotsRepo } from "./bots.ts";
 import { JourneysRepo } from "./journeys.ts";
 import type { Scope } from "./scope.ts";
 import { SessionsRepo } from "./sessions.ts";
-import { firstStep, getStep, nextStepAfter, setSteps } from "./steps.ts";
+import { firstStep, getStep, nextStepAfter, setSteps, stepAndNext } from "./steps.ts";
 
 export type { BotCredentials, BotSummary } from "./bots.ts";
 export type { Journey, JourneyFields, Trigger } from "./journeys.ts";
@@ -67,5 +67,10 @@ export class TenantRepository {
 
   getStep(stepId: string) {
     return getStep(this.scope, stepId);
+  }
+
+  /** A step by id and the live step after it, in one statement (see stepAndNext). */
+  stepAndNext(stepId: string) {
+    return stepAndNext(this.scope, stepId);
   }
 }

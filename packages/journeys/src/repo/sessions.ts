@@ -16,6 +16,10 @@ export type ScheduledMessage = typeof journeyScheduledMessages.$inferSelect;
 export type OutboxMessage = typeof journeyOutbox.$inferSelect;
 
 const liveStatus = inArray(journeyUserSessions.status, [...LIVE_STATUSES]);
+/** For an updated outbox row: does another row of its chat wait? Saves a flush one empty transaction. */
+const moreInChat = sql<boolean>`exists (select 1 from journey_outbox o where o.tenant_id = ${journeyOutbox.tenantId}
+  and o.bot_id = ${journeyOutbox.botId} and o.telegram_chat_id = ${journeyOutbox.telegramChatId}
+  and o.status = 'pending' and o.id <> ${journeyOutbox.id})`;
 
 export class SessionsRepo {
   constructor(private readonly s: Scope) {}
@@ -34,6 +38,22 @@ export class SessionsRepo {
     if (!isUuid(id)) throw notFound("session");
     const q = this.s.db.select().from(journeyUserSessions).where(this.mine(id));
     const [row] = opts.forUpdate ? await q.for("update") : await q;
+    if (!row) throw notFound("session");
+    return row;
+  }
+
+  /**
+   * A session row-locked, with its journey's bot id (a join, not a second read): what firing a
+   * delay needs before it resumes the session.
+   */
+  async getLockedWithBot(id: string): Promise<{ session: Session; botId: string }> {
+    if (!isUuid(id)) throw notFound("session");
+    const [row] = await this.s.db
+      .select({ session: journeyUserSessions, botId: journeys.botId })
+      .from(journeyUserSessions)
+      .innerJoin(journeys, eq(journeys.id, journeyUserSessions.journeyId))
+      .where(and(this.mine(id), eq(journeys.tenantId, this.s.tenantId)))
+      .for("update", { of: journeyUserSessions });
     if (!row) throw notFound("session");
     return row;
   }
@@ -250,30 +270,40 @@ export class SessionsRepo {
   }): Promise<OutboxMessage> {
     const { sessionId } = input;
     if (sessionId !== null && !isUuid(sessionId)) throw notFound("session");
-    const [own] = await this.s.db
-      .select({ botId: tenantBots.botId })
-      .from(tenantBots)
-      .where(
-        and(
-          eq(tenantBots.tenantId, this.s.tenantId),
-          eq(tenantBots.botId, input.botId),
-          sessionId === null
-            ? undefined
-            : sql`EXISTS (SELECT 1 FROM ${journeyUserSessions} WHERE ${this.mine(sessionId)})`,
-        ),
-      );
-    if (!own) throw notFound(sessionId === null ? "bot" : "bot or session");
+    // One statement: the row is inserted only when the bot (and the session, if any) is this
+    // tenant's — INSERT … SELECT from the tenant's bot row, guarded by EXISTS on the session.
+    // Drizzle's INSERT … SELECT names every column in table order, so the defaults are spelled out.
     const [row] = await this.s.db
       .insert(journeyOutbox)
-      .values({
-        tenantId: this.s.tenantId,
-        botId: input.botId,
-        sessionId: input.sessionId,
-        telegramChatId: input.telegramChatId,
-        messageContent: { text: input.text },
-      })
+      .select(
+        this.s.db
+          .select({
+            id: sql<number>`nextval(pg_get_serial_sequence('journey_outbox', 'id'))`.as("id"),
+            tenantId: tenantBots.tenantId,
+            botId: tenantBots.botId,
+            sessionId: sql<string | null>`${sessionId}::uuid`.as("session_id"),
+            telegramChatId: sql<number>`${input.telegramChatId}::bigint`.as("telegram_chat_id"),
+            messageContent: sql<{ text: string }>`${JSON.stringify({ text: input.text })}::jsonb`.as("message_content"),
+            status: sql<string>`'pending'`.as("status"),
+            attempts: sql<number>`0`.as("attempts"),
+            createdAt: sql<Date>`now()`.as("created_at"),
+            sentAt: sql<Date | null>`NULL::timestamptz`.as("sent_at"),
+            error: sql<string | null>`NULL::text`.as("error"),
+          })
+          .from(tenantBots)
+          .where(
+            and(
+              eq(tenantBots.tenantId, this.s.tenantId),
+              eq(tenantBots.botId, input.botId),
+              sessionId === null
+                ? undefined
+                : sql`EXISTS (SELECT 1 FROM ${journeyUserSessions} WHERE ${this.mine(sessionId)})`,
+            ),
+          ),
+      )
       .returning();
-    return row!;
+    if (!row) throw notFound(sessionId === null ? "bot" : "bot or session");
+    return row;
   }
 
   async listOutbox(sessionId: string): Promise<OutboxMessage[]> {
@@ -343,18 +373,24 @@ export class SessionsRepo {
     return row ?? null;
   }
 
-  async markOutboxSent(id: number): Promise<void> {
-    await this.s.db
+  /** Returns whether another row of the same chat is still pending (a flush stops when none is). */
+  async markOutboxSent(id: number): Promise<boolean> {
+    const [row] = await this.s.db
       .update(journeyOutbox)
       .set({ status: "sent", sentAt: sql`now()`, attempts: sql`${journeyOutbox.attempts} + 1`, error: null })
-      .where(this.outboxRow(id));
+      .where(this.outboxRow(id))
+      .returning({ more: moreInChat });
+    return row?.more ?? false;
   }
 
-  async markOutboxFailed(id: number, error: string): Promise<void> {
-    await this.s.db
+  /** Returns whether another row of the same chat is still pending, as markOutboxSent. */
+  async markOutboxFailed(id: number, error: string): Promise<boolean> {
+    const [row] = await this.s.db
       .update(journeyOutbox)
       .set({ status: "failed", attempts: sql`${journeyOutbox.attempts} + 1`, error: error.slice(0, 2000) })
-      .where(this.outboxRow(id));
+      .where(this.outboxRow(id))
+      .returning({ more: moreInChat });
+    return row?.more ?? false;
   }
 
   /** A failed try that will be retried: the row stays pending, with the count and the last error. */

@@ -1,4 +1,4 @@
-import { and, eq, inArray, isNull, sql } from "drizzle-orm";
+import { and, eq, inArray, isNull, or, sql } from "drizzle-orm";
 import { journeyScheduledMessages, journeySteps, journeyUserSessions } from "../db/schema.ts";
 import { type StepInput, validateSteps } from "../steps.ts";
 import type { JourneysRepo } from "./journeys.ts";
@@ -115,6 +115,32 @@ export async function nextStepAfter(s: Scope, journeyId: string, stepOrder: numb
 
 export async function firstStep(s: Scope, journeyId: string): Promise<Step | null> {
   return nextStepAfter(s, journeyId, -2_147_483_648);
+}
+
+/**
+ * A step of this tenant by id (removed or not, as getStep) and the live step after it in its
+ * journey (as nextStepAfter), in one statement: an answer and a fired delay need both.
+ */
+export async function stepAndNext(s: Scope, stepId: string): Promise<{ step: Step | null; next: Step | null }> {
+  if (!isUuid(stepId)) return { step: null, next: null };
+  const rows = await s.db
+    .select()
+    .from(journeySteps)
+    .where(
+      and(
+        journeyOfTenant(s, journeySteps.journeyId),
+        or(
+          eq(journeySteps.id, stepId),
+          eq(
+            journeySteps.id,
+            sql`(SELECT n.id FROM ${journeySteps} n JOIN ${journeySteps} c ON c.journey_id = n.journey_id
+              WHERE c.id = ${stepId} AND n.removed_at IS NULL AND n.step_order > c.step_order
+              ORDER BY n.step_order LIMIT 1)`,
+          ),
+        ),
+      ),
+    );
+  return { step: rows.find((r) => r.id === stepId) ?? null, next: rows.find((r) => r.id !== stepId) ?? null };
 }
 
 /** A step of this tenant by id, including a removed one (history still points at it). */
