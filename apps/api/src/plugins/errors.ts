@@ -50,6 +50,20 @@ function validationMessage(err: FastifyError): string {
 }
 
 /**
+ * Postgres refusing a value the request carried: NUL in text (22021), `\u0000` in jsonb (22P05),
+ * an unpaired UTF-16 surrogate in jsonb (22P02 "invalid input syntax for type json"). The schemas
+ * let these strings through; the client sent them, so it is a 400, not a 500.
+ */
+function unstorableValue(err: unknown): boolean {
+  for (let e = err as { code?: unknown; message?: unknown; cause?: unknown } | undefined, i = 0; e && i < 3; i++) {
+    if (e.code === "22021" || e.code === "22P05") return true;
+    if (e.code === "22P02" && typeof e.message === "string" && e.message.includes("type json")) return true;
+    e = e.cause as typeof e;
+  }
+  return false;
+}
+
+/**
  * One error handler. 4xx bodies say what is wrong; 5xx bodies say nothing internal (the log has it).
  * Domain error codes map to HTTP statuses here and nowhere else.
  */
@@ -57,6 +71,12 @@ export function registerErrorHandler(app: FastifyInstance) {
   app.setErrorHandler((err: FastifyError | DomainError, req, reply) => {
     if (err instanceof DomainError) {
       return reply.status(ERROR_CODES[err.code]).send({ error: err.code.toLowerCase(), message: err.message });
+    }
+    if (unstorableValue(err)) {
+      return reply.status(400).send({
+        error: "bad_request",
+        message: "a value cannot be stored: text must not contain NUL characters or unpaired UTF-16 surrogates",
+      });
     }
     const status = err.statusCode && err.statusCode >= 400 ? err.statusCode : 500;
     if (status >= 500) {

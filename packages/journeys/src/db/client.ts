@@ -25,6 +25,10 @@ export function createDb(url: string, opts: { max?: number; logErrors?: (err: Er
   });
   // An idle client losing its connection (Postgres restart) must not crash the process.
   pool.on("error", (err) => opts.logErrors?.(err));
+  // Nor may a checked-out one: pg-pool listens for errors only on idle clients, and a client whose
+  // connection drops mid-transaction emits 'error' with no listener — an uncaught exception. Its
+  // query fails anyway (the transaction is retried or answered 5xx) and the pool discards it on release.
+  pool.on("connect", (client) => client.on("error", (err) => opts.logErrors?.(err)));
   const db = drizzle(pool, { schema });
   return { db, pool, close: () => pool.end() };
 }
