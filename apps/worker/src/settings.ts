@@ -25,9 +25,11 @@ export const QUEUE_SETTINGS: Record<QueueName, QueueSettings> = {
 
 /**
  * Every in-flight job holds at most one Postgres connection (a send keeps its row locked for the
- * length of the Telegram call), plus a few for lookups outside transactions.
+ * length of the Telegram call) and never asks for a second while holding it, so a pool smaller
+ * than the total concurrency only makes jobs queue for a connection. Capped at 16 so that several
+ * workers (and the API) stay well inside Postgres's default max_connections of 100.
  */
-export const POOL_SIZE = Object.values(QUEUE_SETTINGS).reduce((n, s) => n + s.concurrency, 0) + 3;
+export const POOL_SIZE = Math.min(16, Object.values(QUEUE_SETTINGS).reduce((n, s) => n + s.concurrency, 0) + 3);
 
 /** How long a shutdown waits for active jobs before it stops waiting. */
 export const WORKER_CLOSE_TIMEOUT_MS = 10_000;
