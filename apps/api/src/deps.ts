@@ -31,12 +31,7 @@ export function createApiDeps(config: Config, log: Logger = createLogger(config.
   // Fail fast: a webhook must not hang on a Redis outage (rows are in Postgres; the sweeper enqueues).
   const redis = producerConnection(config.redisUrl);
   redis.on("error", (err) => log.warn({ err: err.message }, "redis connection error"));
-  const queues = createQueues(redis, config.queuePrefix);
-  // The connection's own listener above already reports an outage; without a listener here each
-  // BullMQ Queue would print it to stderr once more.
-  for (const q of [queues.delays, queues.outbox, queues.maintenance]) {
-    q.on("error", (err) => log.debug({ err: err.message, queue: q.name }, "queue error"));
-  }
+  const queues = createQueues(redis, config.queuePrefix, log);
   return {
     config,
     log,

@@ -38,10 +38,7 @@ export function createWorkerDeps(config: Config, log: Logger): WorkerDeps {
   // lost enqueue is found again by the sweeper (the rows are in Postgres).
   const redis = producerConnection(config.redisUrl);
   watchRedis(redis, log.child({ connection: "commands" }));
-  const queues = createQueues(redis, config.queuePrefix);
-  for (const q of [queues.delays, queues.outbox, queues.maintenance]) {
-    q.on("error", (err) => log.debug({ queue: q.name, err: err.message }, "queue error"));
-  }
+  const queues = createQueues(redis, config.queuePrefix, log);
   return {
     config,
     log,

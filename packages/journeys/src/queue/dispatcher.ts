@@ -26,10 +26,20 @@ export interface Queues {
   close(): Promise<void>;
 }
 
-export function createQueues(connection: Redis, prefix: string): Queues {
+/**
+ * The product's queues on one producer connection. With a logger, each Queue's "error" is logged
+ * at debug: the connection's own listener already reports an outage, and a Queue without a
+ * listener would print every error to stderr once more.
+ */
+export function createQueues(connection: Redis, prefix: string, log?: Logger): Queues {
   const delays = new Queue(QUEUES.delays, { connection, prefix });
   const outbox = new Queue(QUEUES.outbox, { connection, prefix });
   const maintenance = new Queue(QUEUES.maintenance, { connection, prefix });
+  if (log) {
+    for (const q of [delays, outbox, maintenance]) {
+      q.on("error", (err) => log.debug({ queue: q.name, err: err.message }, "queue error"));
+    }
+  }
   return {
     delays,
     outbox,
