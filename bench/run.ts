@@ -1,5 +1,6 @@
 /**
- * `npm run bench` (`-- --quick` for a smoke run under two minutes, `-- --verbose` for child logs).
+ * `npm run bench` (`-- --quick` for a smoke run under two minutes, `-- --verbose` for child logs,
+ * `-- --only webhook,delay,send,footprint` for some phases: printed, bench/results.json untouched).
  * Brings up a scratch stack (database, queue prefix, fake Bot API limited to 30 sends/s per bot,
  * API, worker), runs the four measurements of issue 7 and writes bench/results.json plus a
  * markdown table. Everything it started is stopped and removed at the end, also on failure.
@@ -18,9 +19,21 @@ import { sendRatePhase } from "./phases/send-rate.ts";
 import { webhookPhase } from "./phases/webhook.ts";
 
 const { values } = parseArgs({
-  options: { quick: { type: "boolean", default: false }, verbose: { type: "boolean", default: false } },
+  options: {
+    quick: { type: "boolean", default: false },
+    verbose: { type: "boolean", default: false },
+    only: { type: "string" },
+  },
 });
 const quick = values.quick;
+const PHASES = ["webhook", "delay", "send", "footprint"] as const;
+const only = values.only?.split(",").map((p) => p.trim());
+const unknown = only?.filter((p) => !(PHASES as readonly string[]).includes(p)) ?? [];
+if (unknown.length) {
+  console.error(`bench: unknown phase(s) ${unknown.join(", ")}; --only takes ${PHASES.join(",")}`);
+  process.exit(2);
+}
+const runs = (p: (typeof PHASES)[number]) => !only || only.includes(p);
 const plan = quick
   ? {
       webhookMs: 5_000,
@@ -100,16 +113,17 @@ try {
   const bots = await connectBots(stack, 20, 4);
   const delayJourneys = await createDelayJourneys(stack, bots);
 
-  m.webhook = await phase("webhook", () =>
-    webhookPhase(stack, bots, fake(), rss, {
-      durationMs: plan.webhookMs,
-      warmupMs: plan.warmupMs,
-      usersPerBot: plan.usersPerBot,
-      questions: plan.questions,
-      concurrency: 50,
-      withoutWorker: plan.withoutWorker,
-    }),
-  );
+  if (runs("webhook"))
+    m.webhook = await phase("webhook", () =>
+      webhookPhase(stack, bots, fake(), rss, {
+        durationMs: plan.webhookMs,
+        warmupMs: plan.warmupMs,
+        usersPerBot: plan.usersPerBot,
+        questions: plan.questions,
+        concurrency: 50,
+        withoutWorker: plan.withoutWorker,
+      }),
+    );
 
   // The issue's schedule (1,000 due in 10 s), then — full runs only — a light one (100 in 10 s) that
   // separates the queue's own timer lateness from the worker's throughput.
@@ -124,29 +138,33 @@ try {
     await stack.stopWorker();
     return { main, light };
   };
-  const shared = await phase("delay (shared Redis)", () => delayRuns(stack.base.redisUrl, 1));
-  m.delay = shared?.main ?? null;
-  m.delayLight = shared?.light ?? null;
-  const hz100 = await phase("delay (redis-server --hz 100)", async () => {
-    const redis = await stack.startRedis(["--hz", "100"]);
-    try {
-      return await delayRuns(redis.url, 2);
-    } finally {
-      await redis.stop();
-    }
-  });
-  m.delayHz100 = hz100?.main ?? null;
-  m.delayLightHz100 = hz100?.light ?? null;
+  if (runs("delay")) {
+    const shared = await phase("delay (shared Redis)", () => delayRuns(stack.base.redisUrl, 1));
+    m.delay = shared?.main ?? null;
+    m.delayLight = shared?.light ?? null;
+    const hz100 = await phase("delay (redis-server --hz 100)", async () => {
+      const redis = await stack.startRedis(["--hz", "100"]);
+      try {
+        return await delayRuns(redis.url, 2);
+      } finally {
+        await redis.stop();
+      }
+    });
+    m.delayHz100 = hz100?.main ?? null;
+    m.delayLightHz100 = hz100?.light ?? null;
+  }
 
-  m.oneBot = await phase("send rate, 1 bot", () =>
-    sendRatePhase(stack, bots.slice(0, 1), fake(), { perBot: plan.perBot, run: 1, probe: bots[19] }),
-  );
-  m.tenBots = await phase("send rate, 10 bots", () =>
-    sendRatePhase(stack, bots.slice(1, 11), fake(), { perBot: plan.tenBotsPerBot, run: 2 }),
-  );
+  if (runs("send")) {
+    m.oneBot = await phase("send rate, 1 bot", () =>
+      sendRatePhase(stack, bots.slice(0, 1), fake(), { perBot: plan.perBot, run: 1, probe: bots[19] }),
+    );
+    m.tenBots = await phase("send rate, 10 bots", () =>
+      sendRatePhase(stack, bots.slice(1, 11), fake(), { perBot: plan.tenBotsPerBot, run: 2 }),
+    );
+  }
   rss.sample();
   await stack.stopWorker();
-  m.redisBytesPerPending = await phase("footprint", () => redisFootprint(stack, pending));
+  if (runs("footprint")) m.redisBytesPerPending = await phase("footprint", () => redisFootprint(stack, pending));
   rss.stop();
   m.apiRssMb = rss.peakMb("api");
   m.workerRssMb = rss.peakMb("worker");
@@ -160,8 +178,12 @@ try {
 }
 
 if (!interrupted) {
-  const url = new URL("results.json", import.meta.url);
-  writeFileSync(url, `${JSON.stringify(resultsJson(m), null, 2)}\n`);
-  console.log(`\n${markdownTable(m)}\n\nwritten: bench/results.json`);
+  if (only) {
+    console.log(`\n${markdownTable(m)}\n\n--only ${only.join(",")}: bench/results.json not written`);
+  } else {
+    const url = new URL("results.json", import.meta.url);
+    writeFileSync(url, `${JSON.stringify(resultsJson(m), null, 2)}\n`);
+    console.log(`\n${markdownTable(m)}\n\nwritten: bench/results.json`);
+  }
   process.exit(m.failures.length ? 1 : 0);
 }

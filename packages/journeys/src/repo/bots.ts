@@ -1,6 +1,7 @@
 import { and, asc, eq, sql } from "drizzle-orm";
 import { decryptSecret, encryptSecret, randomSecret } from "../crypto.ts";
-import { processedUpdates, tenantBots } from "../db/schema.ts";
+import { prepared, runPrepared } from "../db/prepared.ts";
+import { tenantBots } from "../db/schema.ts";
 import { conflict, notFound } from "../errors.ts";
 import type { Scope } from "./scope.ts";
 
@@ -16,6 +17,14 @@ export function summarize(row: BotRow): BotSummary {
   const { tokenEncrypted: _t, webhookSecret: _w, ...rest } = row;
   return rest;
 }
+
+// INSERT … SELECT from this tenant's bot row: another tenant's bot id inserts nothing.
+const CLAIM_UPDATE = prepared(
+  "update_claim",
+  `INSERT INTO processed_updates (bot_id, update_id, processed_at)
+   SELECT b.bot_id, $3::bigint, now() FROM tenant_bots b WHERE b.tenant_id = $1 AND b.bot_id = $2
+   ON CONFLICT DO NOTHING RETURNING update_id`,
+);
 
 export class BotsRepo {
   constructor(private readonly s: Scope) {}
@@ -104,16 +113,7 @@ export class BotsRepo {
    * concurrent duplicate blocks on the primary key until the first commits, then sees the conflict.
    */
   async claimUpdate(botId: string, updateId: number): Promise<boolean> {
-    // INSERT … SELECT from this tenant's bot row: another tenant's bot id inserts nothing.
-    const rows = await this.s.db
-      .insert(processedUpdates)
-      // (bot_id, update_id, processed_at), the table's column order
-      .select(
-        sql`SELECT ${tenantBots.botId}, ${updateId}::bigint, now() FROM ${tenantBots}
-            WHERE ${and(eq(tenantBots.tenantId, this.s.tenantId), eq(tenantBots.botId, botId))}`,
-      )
-      .onConflictDoNothing()
-      .returning({ updateId: processedUpdates.updateId });
+    const rows = await runPrepared(this.s.db, CLAIM_UPDATE, [this.s.tenantId, botId, updateId]);
     if (rows.length === 1) return true;
     await this.get(botId); // not this tenant's bot → NOT_FOUND; otherwise a duplicate
     return false;

@@ -1,4 +1,5 @@
-import { and, desc, eq, inArray, type SQL, sql } from "drizzle-orm";
+import { and, desc, eq, inArray, sql } from "drizzle-orm";
+import { columnsOf, prepared, runPrepared } from "../db/prepared.ts";
 import {
   journeyOutbox,
   journeyScheduledMessages,
@@ -6,7 +7,6 @@ import {
   journeys,
   journeyUserSessions,
   type SessionStatus,
-  tenantBots,
 } from "../db/schema.ts";
 import { notFound } from "../errors.ts";
 import { isUuid, LIVE_STATUSES, type Scope } from "./scope.ts";
@@ -21,17 +21,99 @@ const moreInChat = sql<boolean>`exists (select 1 from journey_outbox o where o.t
   and o.bot_id = ${journeyOutbox.botId} and o.telegram_chat_id = ${journeyOutbox.telegramChatId}
   and o.status = 'pending' and o.id <> ${journeyOutbox.id})`;
 
+const SESSION = columnsOf(journeyUserSessions);
+const SESSION_S = columnsOf(journeyUserSessions, "s");
+/** `$n` (when not null) is a step of the updated session's own journey. */
+const stepOfSessionSql = (n: number) =>
+  `($${n}::uuid IS NULL OR EXISTS (SELECT 1 FROM journey_steps st
+     WHERE st.id = $${n}::uuid AND st.journey_id = journey_user_sessions.journey_id))`;
+
+const liveForUserSql = `SELECT ${SESSION_S} FROM journey_user_sessions s JOIN journeys j ON j.id = s.journey_id
+  WHERE s.tenant_id = $1 AND j.bot_id = $2 AND s.telegram_user_id = $3 AND s.status IN ('active', 'waiting_delay')
+  ORDER BY s.last_activity_at DESC, s.started_at DESC`;
+const LIVE_FOR_USER = prepared("live_for_user", liveForUserSql);
+const LIVE_FOR_USER_LOCKED = prepared("live_for_user_locked", `${liveForUserSql} FOR UPDATE OF s`);
+
+const GET_LOCKED_WITH_BOT = prepared(
+  "session_locked_with_bot",
+  `SELECT ${SESSION_S}, j.bot_id AS "botId" FROM journey_user_sessions s JOIN journeys j ON j.id = s.journey_id
+    WHERE s.tenant_id = $1 AND s.id = $2::uuid AND j.tenant_id = $1 FOR UPDATE OF s`,
+);
+
+// Fields left out are kept: $4 says whether current_step_id is set (to $5, which may be NULL).
+const UPDATE_SESSION = prepared(
+  "session_update",
+  `UPDATE journey_user_sessions SET status = coalesce($3::varchar, status),
+     current_step_id = CASE WHEN $4::boolean THEN $5::uuid ELSE current_step_id END,
+     answers = coalesce($6::jsonb, answers), last_activity_at = now(),
+     completed_at = CASE WHEN $3::varchar = 'completed' THEN now() ELSE completed_at END
+   WHERE tenant_id = $1 AND id = $2::uuid AND ${stepOfSessionSql(5)}
+   RETURNING ${SESSION}`,
+);
+
+const STORE_ANSWER = prepared(
+  "session_store_answer",
+  `UPDATE journey_user_sessions
+      SET answers = coalesce(answers, '{}'::jsonb) || jsonb_build_object($3::text, $4::jsonb),
+          current_step_id = $5::uuid, last_activity_at = now()
+    WHERE tenant_id = $1 AND id = $2::uuid AND ${stepOfSessionSql(5)}
+    RETURNING ${SESSION}`,
+);
+
+const SCHEDULED = columnsOf(journeyScheduledMessages);
+const getScheduledSql = `SELECT ${SCHEDULED} FROM journey_scheduled_messages WHERE tenant_id = $1 AND id = $2::uuid`;
+const GET_SCHEDULED = {
+  none: prepared("scheduled_get", getScheduledSql),
+  wait: prepared("scheduled_get_locked", `${getScheduledSql} FOR UPDATE`),
+  skipLocked: prepared("scheduled_get_skip_locked", `${getScheduledSql} FOR UPDATE SKIP LOCKED`),
+};
+// Inserted only when the session is this tenant's and the step belongs to its journey.
+const SCHEDULE = prepared(
+  "scheduled_insert",
+  `INSERT INTO journey_scheduled_messages (tenant_id, session_id, step_id, telegram_chat_id, message_content, scheduled_for)
+   SELECT s.tenant_id, s.id, st.id, $4::bigint, $5::jsonb, $6::timestamptz
+     FROM journey_user_sessions s JOIN journey_steps st ON st.journey_id = s.journey_id
+    WHERE s.tenant_id = $1 AND s.id = $2::uuid AND st.id = $3::uuid
+   RETURNING ${SCHEDULED}`,
+);
+const MARK_SCHEDULED_SENT = prepared(
+  "scheduled_mark_sent",
+  `UPDATE journey_scheduled_messages SET status = 'sent', sent_at = now(), error = NULL
+    WHERE tenant_id = $1 AND id = $2::uuid`,
+);
+
+const OUTBOX = columnsOf(journeyOutbox);
+// One statement: the row is inserted only when the bot (and the session, if any) is this tenant's.
+const ADD_OUTBOX = prepared(
+  "outbox_insert",
+  `INSERT INTO journey_outbox (tenant_id, bot_id, session_id, telegram_chat_id, message_content)
+   SELECT b.tenant_id, b.bot_id, $3::uuid, $4::bigint, $5::jsonb FROM tenant_bots b
+    WHERE b.tenant_id = $1 AND b.bot_id = $2
+      AND ($3::uuid IS NULL OR EXISTS (SELECT 1 FROM journey_user_sessions s WHERE s.tenant_id = $1 AND s.id = $3::uuid))
+   RETURNING ${OUTBOX}`,
+);
+const NEXT_PENDING_FOR_CHAT = prepared(
+  "outbox_next_for_chat",
+  `SELECT ${columnsOf(journeyOutbox, "o")}, s.journey_id AS "journeyId"
+     FROM journey_outbox o LEFT JOIN journey_user_sessions s ON s.id = o.session_id
+    WHERE o.tenant_id = $1 AND o.bot_id = $2 AND o.telegram_chat_id = $3 AND o.status = 'pending'
+    ORDER BY o.id LIMIT 1 FOR UPDATE OF o`,
+);
+/** For an updated outbox row: does another row of its chat wait? Saves a flush one empty transaction. */
+const moreInChatSql = `exists (select 1 from journey_outbox o where o.tenant_id = journey_outbox.tenant_id
+  and o.bot_id = journey_outbox.bot_id and o.telegram_chat_id = journey_outbox.telegram_chat_id
+  and o.status = 'pending' and o.id <> journey_outbox.id) AS more`;
+const MARK_OUTBOX_SENT = prepared(
+  "outbox_mark_sent",
+  `UPDATE journey_outbox SET status = 'sent', sent_at = now(), attempts = attempts + 1, error = NULL
+    WHERE tenant_id = $1 AND id = $2 RETURNING ${moreInChatSql}`,
+);
+
 export class SessionsRepo {
   constructor(private readonly s: Scope) {}
 
   private mine(id: string) {
     return and(eq(journeyUserSessions.tenantId, this.s.tenantId), eq(journeyUserSessions.id, id));
-  }
-
-  /** `stepId` (when not null) is a step of the session's own journey. */
-  private stepOfSession(stepId: string | null | undefined): SQL | undefined {
-    if (!stepId) return undefined;
-    return sql`EXISTS (SELECT 1 FROM ${journeySteps} WHERE ${journeySteps.id} = ${stepId} AND ${journeySteps.journeyId} = ${journeyUserSessions.journeyId})`;
   }
 
   async get(id: string, opts: { forUpdate?: boolean } = {}): Promise<Session> {
@@ -48,14 +130,10 @@ export class SessionsRepo {
    */
   async getLockedWithBot(id: string): Promise<{ session: Session; botId: string }> {
     if (!isUuid(id)) throw notFound("session");
-    const [row] = await this.s.db
-      .select({ session: journeyUserSessions, botId: journeys.botId })
-      .from(journeyUserSessions)
-      .innerJoin(journeys, eq(journeys.id, journeyUserSessions.journeyId))
-      .where(and(this.mine(id), eq(journeys.tenantId, this.s.tenantId)))
-      .for("update", { of: journeyUserSessions });
+    const [row] = await runPrepared<Session & { botId: string }>(this.s.db, GET_LOCKED_WITH_BOT, [this.s.tenantId, id]);
     if (!row) throw notFound("session");
-    return row;
+    const { botId, ...session } = row;
+    return { session, botId };
   }
 
   /** The user's live (active or waiting_delay) session in this journey, optionally row-locked. */
@@ -82,21 +160,11 @@ export class SessionsRepo {
 
   /** Live sessions of this user across the journeys of one bot, most recently active first. */
   async liveForUserOnBot(botId: string, telegramUserId: number, opts: { forUpdate?: boolean } = {}) {
-    const q = this.s.db
-      .select({ session: journeyUserSessions })
-      .from(journeyUserSessions)
-      .innerJoin(journeys, eq(journeys.id, journeyUserSessions.journeyId))
-      .where(
-        and(
-          eq(journeyUserSessions.tenantId, this.s.tenantId),
-          eq(journeys.botId, botId),
-          eq(journeyUserSessions.telegramUserId, telegramUserId),
-          liveStatus,
-        ),
-      )
-      .orderBy(desc(journeyUserSessions.lastActivityAt), desc(journeyUserSessions.startedAt));
-    const rows = opts.forUpdate ? await q.for("update", { of: journeyUserSessions }) : await q;
-    return rows.map((r) => r.session);
+    return runPrepared<Session>(this.s.db, opts.forUpdate ? LIVE_FOR_USER_LOCKED : LIVE_FOR_USER, [
+      this.s.tenantId,
+      botId,
+      telegramUserId,
+    ]);
   }
 
   /**
@@ -128,17 +196,15 @@ export class SessionsRepo {
   ): Promise<Session> {
     if (!isUuid(id)) throw notFound("session");
     const { status, currentStepId, answers } = fields;
-    const [row] = await this.s.db
-      .update(journeyUserSessions)
-      .set({
-        status,
-        currentStepId,
-        answers,
-        lastActivityAt: sql`now()`,
-        ...(status === "completed" ? { completedAt: sql`now()` } : {}),
-      })
-      .where(and(this.mine(id), this.stepOfSession(currentStepId)))
-      .returning();
+    if (currentStepId && !isUuid(currentStepId)) throw notFound("session or step");
+    const [row] = await runPrepared<Session>(this.s.db, UPDATE_SESSION, [
+      this.s.tenantId,
+      id,
+      status ?? null,
+      currentStepId !== undefined,
+      currentStepId ?? null,
+      answers === undefined ? null : JSON.stringify(answers),
+    ]);
     if (!row) throw notFound(currentStepId ? "session or step" : "session");
     return row;
   }
@@ -158,16 +224,14 @@ export class SessionsRepo {
     value: unknown,
     nextStepId: string | null,
   ): Promise<Session> {
-    if (!isUuid(id)) throw notFound("session");
-    const [row] = await this.s.db
-      .update(journeyUserSessions)
-      .set({
-        answers: sql`coalesce(${journeyUserSessions.answers}, '{}'::jsonb) || jsonb_build_object(${answerKey}::text, ${JSON.stringify(value)}::jsonb)`,
-        currentStepId: nextStepId,
-        lastActivityAt: sql`now()`,
-      })
-      .where(and(this.mine(id), this.stepOfSession(nextStepId)))
-      .returning();
+    if (!isUuid(id) || (nextStepId !== null && !isUuid(nextStepId))) throw notFound("session");
+    const [row] = await runPrepared<Session>(this.s.db, STORE_ANSWER, [
+      this.s.tenantId,
+      id,
+      answerKey,
+      JSON.stringify(value),
+      nextStepId,
+    ]);
     if (!row) throw notFound(nextStepId ? "session or step" : "session");
     return row;
   }
@@ -208,49 +272,33 @@ export class SessionsRepo {
     payload: Record<string, unknown>;
     scheduledFor: Date;
   }): Promise<ScheduledMessage> {
-    const [own] =
+    const [row] =
       isUuid(input.sessionId) && isUuid(input.stepId)
-        ? await this.s.db
-            .select({ id: journeyUserSessions.id })
-            .from(journeyUserSessions)
-            .where(and(this.mine(input.sessionId), this.stepOfSession(input.stepId)))
+        ? await runPrepared<ScheduledMessage>(this.s.db, SCHEDULE, [
+            this.s.tenantId,
+            input.sessionId,
+            input.stepId,
+            input.telegramChatId,
+            JSON.stringify(input.payload),
+            input.scheduledFor,
+          ])
         : [];
-    if (!own) throw notFound("session or step");
-    const [row] = await this.s.db
-      .insert(journeyScheduledMessages)
-      .values({
-        tenantId: this.s.tenantId,
-        sessionId: input.sessionId,
-        stepId: input.stepId,
-        telegramChatId: input.telegramChatId,
-        messageContent: input.payload,
-        scheduledFor: input.scheduledFor,
-      })
-      .returning();
-    return row!;
+    if (!row) throw notFound("session or step");
+    return row;
   }
 
   async getScheduled(id: string, opts: { forUpdate?: "wait" | "skipLocked" } = {}): Promise<ScheduledMessage | null> {
     if (!isUuid(id)) return null;
-    const q = this.s.db
-      .select()
-      .from(journeyScheduledMessages)
-      .where(and(eq(journeyScheduledMessages.tenantId, this.s.tenantId), eq(journeyScheduledMessages.id, id)));
-    const rows =
-      opts.forUpdate === "skipLocked"
-        ? await q.for("update", { skipLocked: true })
-        : opts.forUpdate === "wait"
-          ? await q.for("update")
-          : await q;
-    return rows[0] ?? null;
+    const [row] = await runPrepared<ScheduledMessage>(this.s.db, GET_SCHEDULED[opts.forUpdate ?? "none"], [
+      this.s.tenantId,
+      id,
+    ]);
+    return row ?? null;
   }
 
   async markScheduledSent(id: string): Promise<void> {
     if (!isUuid(id)) return;
-    await this.s.db
-      .update(journeyScheduledMessages)
-      .set({ status: "sent", sentAt: sql`now()`, error: null })
-      .where(and(eq(journeyScheduledMessages.tenantId, this.s.tenantId), eq(journeyScheduledMessages.id, id)));
+    await runPrepared(this.s.db, MARK_SCHEDULED_SENT, [this.s.tenantId, id]);
   }
 
   async markScheduledFailed(id: string, error: string): Promise<void> {
@@ -270,38 +318,13 @@ export class SessionsRepo {
   }): Promise<OutboxMessage> {
     const { sessionId } = input;
     if (sessionId !== null && !isUuid(sessionId)) throw notFound("session");
-    // One statement: the row is inserted only when the bot (and the session, if any) is this
-    // tenant's — INSERT … SELECT from the tenant's bot row, guarded by EXISTS on the session.
-    // Drizzle's INSERT … SELECT names every column in table order, so the defaults are spelled out.
-    const [row] = await this.s.db
-      .insert(journeyOutbox)
-      .select(
-        this.s.db
-          .select({
-            id: sql<number>`nextval(pg_get_serial_sequence('journey_outbox', 'id'))`.as("id"),
-            tenantId: tenantBots.tenantId,
-            botId: tenantBots.botId,
-            sessionId: sql<string | null>`${sessionId}::uuid`.as("session_id"),
-            telegramChatId: sql<number>`${input.telegramChatId}::bigint`.as("telegram_chat_id"),
-            messageContent: sql<{ text: string }>`${JSON.stringify({ text: input.text })}::jsonb`.as("message_content"),
-            status: sql<string>`'pending'`.as("status"),
-            attempts: sql<number>`0`.as("attempts"),
-            createdAt: sql<Date>`now()`.as("created_at"),
-            sentAt: sql<Date | null>`NULL::timestamptz`.as("sent_at"),
-            error: sql<string | null>`NULL::text`.as("error"),
-          })
-          .from(tenantBots)
-          .where(
-            and(
-              eq(tenantBots.tenantId, this.s.tenantId),
-              eq(tenantBots.botId, input.botId),
-              sessionId === null
-                ? undefined
-                : sql`EXISTS (SELECT 1 FROM ${journeyUserSessions} WHERE ${this.mine(sessionId)})`,
-            ),
-          ),
-      )
-      .returning();
+    const [row] = await runPrepared<OutboxMessage>(this.s.db, ADD_OUTBOX, [
+      this.s.tenantId,
+      input.botId,
+      sessionId,
+      input.telegramChatId,
+      JSON.stringify({ text: input.text }),
+    ]);
     if (!row) throw notFound(sessionId === null ? "bot" : "bot or session");
     return row;
   }
@@ -354,32 +377,23 @@ export class SessionsRepo {
    * FOR UPDATE waits (no SKIP LOCKED): a concurrent sender of this chat finishes first, so messages
    * to one chat leave in id order even with many workers.
    */
-  async nextPendingOutboxForChat(botId: string, telegramChatId: number) {
-    const [row] = await this.s.db
-      .select({ message: journeyOutbox, journeyId: journeyUserSessions.journeyId })
-      .from(journeyOutbox)
-      .leftJoin(journeyUserSessions, eq(journeyUserSessions.id, journeyOutbox.sessionId))
-      .where(
-        and(
-          eq(journeyOutbox.tenantId, this.s.tenantId),
-          eq(journeyOutbox.botId, botId),
-          eq(journeyOutbox.telegramChatId, telegramChatId),
-          eq(journeyOutbox.status, "pending"),
-        ),
-      )
-      .orderBy(journeyOutbox.id)
-      .limit(1)
-      .for("update", { of: journeyOutbox });
-    return row ?? null;
+  async nextPendingOutboxForChat(
+    botId: string,
+    telegramChatId: number,
+  ): Promise<{ message: OutboxMessage; journeyId: string | null } | null> {
+    const [row] = await runPrepared<OutboxMessage & { journeyId: string | null }>(this.s.db, NEXT_PENDING_FOR_CHAT, [
+      this.s.tenantId,
+      botId,
+      telegramChatId,
+    ]);
+    if (!row) return null;
+    const { journeyId, ...message } = row;
+    return { message, journeyId };
   }
 
   /** Returns whether another row of the same chat is still pending (a flush stops when none is). */
   async markOutboxSent(id: number): Promise<boolean> {
-    const [row] = await this.s.db
-      .update(journeyOutbox)
-      .set({ status: "sent", sentAt: sql`now()`, attempts: sql`${journeyOutbox.attempts} + 1`, error: null })
-      .where(this.outboxRow(id))
-      .returning({ more: moreInChat });
+    const [row] = await runPrepared<{ more: boolean }>(this.s.db, MARK_OUTBOX_SENT, [this.s.tenantId, id]);
     return row?.more ?? false;
   }
 

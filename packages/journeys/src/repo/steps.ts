@@ -1,4 +1,5 @@
-import { and, eq, inArray, isNull, or, sql } from "drizzle-orm";
+import { and, eq, inArray, sql } from "drizzle-orm";
+import { columnsOf, prepared, runPrepared } from "../db/prepared.ts";
 import { journeyScheduledMessages, journeySteps, journeyUserSessions } from "../db/schema.ts";
 import { type StepInput, validateSteps } from "../steps.ts";
 import type { JourneysRepo } from "./journeys.ts";
@@ -94,22 +95,27 @@ export async function setSteps(
   return { steps: await journeysRepo.steps(journeyId), cancelledSessionIds };
 }
 
+const STEP = columnsOf(journeySteps, "st");
+const ofTenant = "EXISTS (SELECT 1 FROM journeys j WHERE j.id = st.journey_id AND j.tenant_id = $1)";
+const NEXT_STEP_AFTER = prepared(
+  "step_next_after",
+  `SELECT ${STEP} FROM journey_steps st
+    WHERE st.journey_id = $2::uuid AND ${ofTenant} AND st.removed_at IS NULL AND st.step_order > $3
+    ORDER BY st.step_order LIMIT 1`,
+);
+const STEP_AND_NEXT = prepared(
+  "step_and_next",
+  `SELECT ${STEP} FROM journey_steps st
+    WHERE ${ofTenant} AND (st.id = $2::uuid OR st.id = (
+      SELECT n.id FROM journey_steps n JOIN journey_steps c ON c.journey_id = n.journey_id
+       WHERE c.id = $2::uuid AND n.removed_at IS NULL AND n.step_order > c.step_order
+       ORDER BY n.step_order LIMIT 1))`,
+);
+
 /** The live step after `stepOrder` in this journey, or null at the end. */
 export async function nextStepAfter(s: Scope, journeyId: string, stepOrder: number): Promise<Step | null> {
   if (!isUuid(journeyId)) return null;
-  const [row] = await s.db
-    .select()
-    .from(journeySteps)
-    .where(
-      and(
-        eq(journeySteps.journeyId, journeyId),
-        journeyOfTenant(s, journeySteps.journeyId),
-        isNull(journeySteps.removedAt),
-        sql`${journeySteps.stepOrder} > ${stepOrder}`,
-      ),
-    )
-    .orderBy(journeySteps.stepOrder)
-    .limit(1);
+  const [row] = await runPrepared<Step>(s.db, NEXT_STEP_AFTER, [s.tenantId, journeyId, stepOrder]);
   return row ?? null;
 }
 
@@ -123,23 +129,7 @@ export async function firstStep(s: Scope, journeyId: string): Promise<Step | nul
  */
 export async function stepAndNext(s: Scope, stepId: string): Promise<{ step: Step | null; next: Step | null }> {
   if (!isUuid(stepId)) return { step: null, next: null };
-  const rows = await s.db
-    .select()
-    .from(journeySteps)
-    .where(
-      and(
-        journeyOfTenant(s, journeySteps.journeyId),
-        or(
-          eq(journeySteps.id, stepId),
-          eq(
-            journeySteps.id,
-            sql`(SELECT n.id FROM ${journeySteps} n JOIN ${journeySteps} c ON c.journey_id = n.journey_id
-              WHERE c.id = ${stepId} AND n.removed_at IS NULL AND n.step_order > c.step_order
-              ORDER BY n.step_order LIMIT 1)`,
-          ),
-        ),
-      ),
-    );
+  const rows = await runPrepared<Step>(s.db, STEP_AND_NEXT, [s.tenantId, stepId]);
   return { step: rows.find((r) => r.id === stepId) ?? null, next: rows.find((r) => r.id !== stepId) ?? null };
 }
 

@@ -5,8 +5,16 @@
  */
 import { and, asc, eq, inArray, lte, sql } from "drizzle-orm";
 import type { Executor } from "../db/client.ts";
+import { columnsOf, prepared, runPrepared } from "../db/prepared.ts";
 import { journeyOutbox, journeyScheduledMessages, processedUpdates, tenantBots } from "../db/schema.ts";
 import { isUuid } from "./scope.ts";
+import type { OutboxMessage } from "./sessions.ts";
+
+const SCHEDULED_TENANT = prepared(
+  "scheduled_tenant",
+  `SELECT id, tenant_id AS "tenantId" FROM journey_scheduled_messages WHERE id = $1::uuid`,
+);
+const OUTBOX_ROW = prepared("outbox_row", `SELECT ${columnsOf(journeyOutbox)} FROM journey_outbox WHERE id = $1`);
 
 export class SystemRepo {
   constructor(private readonly db: Executor) {}
@@ -73,17 +81,14 @@ export class SystemRepo {
   }
 
   /** Which tenant a delay row belongs to (a job carries only the id); null when it is gone. */
-  async scheduledMessageTenant(id: string) {
+  async scheduledMessageTenant(id: string): Promise<{ id: string; tenantId: string } | null> {
     if (!isUuid(id)) return null;
-    const [row] = await this.db
-      .select({ id: journeyScheduledMessages.id, tenantId: journeyScheduledMessages.tenantId })
-      .from(journeyScheduledMessages)
-      .where(eq(journeyScheduledMessages.id, id));
+    const [row] = await runPrepared<{ id: string; tenantId: string }>(this.db, SCHEDULED_TENANT, [id]);
     return row ?? null;
   }
 
-  async outboxRow(id: number) {
-    const [row] = await this.db.select().from(journeyOutbox).where(eq(journeyOutbox.id, id));
+  async outboxRow(id: number): Promise<OutboxMessage | null> {
+    const [row] = await runPrepared<OutboxMessage>(this.db, OUTBOX_ROW, [id]);
     return row ?? null;
   }
 
