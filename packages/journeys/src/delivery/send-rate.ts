@@ -102,6 +102,9 @@ export function redisSendRateLimiter(
   const waiting = new Map<string, number>();
 
   async function take(botId: string, maxWaitMs = Number.POSITIVE_INFINITY): Promise<Reservation> {
+    // The bound is on the whole wait: with every place in flight the limiter says "again in one
+    // spacing" each time, and those short waits must not add up past maxWaitMs.
+    const deadline = Date.now() + maxWaitMs;
     for (;;) {
       try {
         await limiter.consume(botId);
@@ -115,7 +118,7 @@ export function redisSendRateLimiter(
       } catch (err) {
         if (!(err instanceof RateLimiterRes)) throw err;
         const wait = Number(err.msBeforeNext);
-        if (wait > maxWaitMs) return { ok: false, waitMs: comeBackIn(botId, wait) };
+        if (Date.now() + wait > deadline) return { ok: false, waitMs: comeBackIn(botId, wait) };
         await sleep(wait + Math.random()); // processes should not ask in lockstep
       }
     }
