@@ -2,7 +2,7 @@
  * The worker process (`npm run start:worker`): fires delays, sends outbox messages, sweeps. Stateless;
  * run as many as needed — they share the queues, and Postgres rows decide who does what.
  */
-import { createLogger, loadConfigOrExit, QUEUES, scrubToken } from "@journeys/core";
+import { createLogger, loadConfigOrExit, QUEUES, scrubToken, sendNowDispatcher } from "@journeys/core";
 import closeWithGrace from "close-with-grace";
 import { createWorkerDeps } from "./deps.ts";
 import { fireDelayProcessor } from "./processors/fire-delay.ts";
@@ -21,9 +21,11 @@ const encryptionKey = config.botTokenEncryptionKey;
 
 let registry: ReturnType<typeof createRegistry>;
 try {
+  const send = { db: db.db, encryptionKey, bots, log };
   registry = createRegistry([
-    fireDelayProcessor({ db: db.db, encryptionKey, dispatcher, log }),
-    sendOutboxProcessor({ db: db.db, encryptionKey, bots, log }),
+    // A fired delay sends what it wrote itself; the outbox job is its fallback.
+    fireDelayProcessor({ db: db.db, encryptionKey, dispatcher: sendNowDispatcher(send, dispatcher), log }),
+    sendOutboxProcessor(send),
     sweepProcessor({ db: db.db, queues, redis, log, intervalMs: config.sweepIntervalMs }),
   ]);
 } catch (err) {

@@ -15,10 +15,11 @@ export interface QueueSettings {
 /**
  * One file of settings per queue would be three lines each: they live together here. Outbox jobs
  * mostly wait on Telegram's answer (a job whose bot has no free send place is rescheduled rather
- * than waiting), so many run at once: ten busy bots need about 300 sends a second.
+ * than waiting), so many run at once: ten busy bots need about 300 sends a second. A fired delay
+ * sends its own messages (sendNowDispatcher), so delay jobs wait on Telegram too.
  */
 export const QUEUE_SETTINGS: Record<QueueName, QueueSettings> = {
-  [QUEUES.delays]: { concurrency: 4, lockDuration: 8000, stalledInterval: 4000 },
+  [QUEUES.delays]: { concurrency: 16, lockDuration: 8000, stalledInterval: 4000 },
   [QUEUES.outbox]: { concurrency: 32, lockDuration: 8000, stalledInterval: 4000 },
   [QUEUES.maintenance]: { concurrency: 1, lockDuration: 30_000, stalledInterval: 15_000 },
 };

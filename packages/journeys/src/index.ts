@@ -7,6 +7,7 @@ export * from "./delivery/bot-apis.ts";
 export * from "./delivery/ensure-jobs.ts";
 export * from "./delivery/fire-scheduled.ts";
 export * from "./delivery/retry-later.ts";
+export * from "./delivery/send-now.ts";
 export * from "./delivery/send-outbox.ts";
 export * from "./delivery/send-rate.ts";
 export * from "./delivery/sweep.ts";
