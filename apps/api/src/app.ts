@@ -15,8 +15,8 @@ import { telegramWebhookRoutes } from "./routes/telegram-webhook.ts";
 export const BODY_LIMIT = 1024 * 1024;
 
 /**
- * The Fastify app, in the fastify/demo order: external plugins (docs, cookies, rate limit), then
- * the app's auth, then routes. Pure construction — main.ts listens, tests inject.
+ * The Fastify app, in the fastify/demo order: external plugins (docs, rate limit), then the app's
+ * auth, then routes. Pure construction — main.ts listens, tests inject.
  */
 export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   const app = Fastify({
@@ -37,7 +37,6 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   registerErrorHandler(root);
   // External plugins. Swagger first: it collects every route registered after it.
   await registerSwagger(root);
-  await app.register(fastifyCookie);
   await registerRateLimit(root, deps);
   // App plugins: @fastify/jwt + @fastify/auth.
   await registerAuth(root, deps.config);
@@ -45,7 +44,11 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(healthRoutes(deps));
   await app.register(telegramWebhookRoutes(deps));
   await app.register(apiRoutes(deps), { prefix: "/api" });
-  await app.register(dashboardLogin(deps));
-  await app.register(queueDashboard(deps));
+  // Only the dashboard reads cookies: scoped to it, the cookie hooks stay off the webhook's path.
+  await app.register(async (dashboard) => {
+    await dashboard.register(fastifyCookie);
+    await dashboard.register(dashboardLogin(deps));
+    await dashboard.register(queueDashboard(deps));
+  });
   return app;
 }
