@@ -43,6 +43,7 @@ const plan = quick
       withoutWorker: false,
       delayCount: 100,
       delayWindowMs: 2_000,
+      delayWarmup: 50,
       lightDelay: false,
       perBot: 100,
       tenBotsPerBot: 30,
@@ -55,6 +56,7 @@ const plan = quick
       withoutWorker: true,
       delayCount: 1_000,
       delayWindowMs: 10_000,
+      delayWarmup: 200,
       lightDelay: true,
       perBot: 600,
       tenBotsPerBot: 600,
@@ -130,6 +132,14 @@ try {
   const delayRuns = async (redisUrl: string, run: number) => {
     await stack.startWorker(redisUrl);
     const opts = { count: plan.delayCount, windowMs: plan.delayWindowMs, leadMs: 3_000, redisUrl, run };
+    // A worker just started opens its Postgres connections, prepares its statements and JITs its
+    // code during its first second of fires: a warm-up schedule first, as a running worker would be.
+    await delayPhase(stack, bots, delayJourneys, fake(), {
+      ...opts,
+      count: plan.delayWarmup,
+      windowMs: 2_000,
+      run: run + 20,
+    });
     const main = await delayPhase(stack, bots, delayJourneys, fake(), opts);
     const light = plan.lightDelay
       ? await delayPhase(stack, bots, delayJourneys, fake(), { ...opts, count: 100, windowMs: 10_000, run: run + 10 })
