@@ -34,6 +34,24 @@ const liveForUserSql = `SELECT ${SESSION_S} FROM journey_user_sessions s JOIN jo
 const LIVE_FOR_USER = prepared("live_for_user", liveForUserSql);
 const LIVE_FOR_USER_LOCKED = prepared("live_for_user_locked", `${liveForUserSql} FOR UPDATE OF s`);
 
+// An update's (bot, update_id) claim and, when it is new, the user's live sessions on the bot
+// locked — one round trip for a text update. The claim is counted first (the CTE runs once, before
+// the lateral read); a duplicate reads no session.
+const CLAIM_AND_LOCK_LIVE = prepared(
+  "update_claim_lock_live",
+  `WITH claim AS (
+     INSERT INTO processed_updates (bot_id, update_id, processed_at)
+     SELECT b.bot_id, $3::bigint, now() FROM tenant_bots b WHERE b.tenant_id = $1 AND b.bot_id = $2
+     ON CONFLICT DO NOTHING RETURNING 1)
+   SELECT c.claimed, live.* FROM (SELECT count(*)::int AS claimed FROM claim) c
+   LEFT JOIN LATERAL (
+     SELECT ${SESSION_S} FROM journey_user_sessions s JOIN journeys j ON j.id = s.journey_id
+      WHERE c.claimed = 1 AND s.tenant_id = $1 AND j.bot_id = $2 AND s.telegram_user_id = $4
+        AND s.status IN ('active', 'waiting_delay')
+      FOR UPDATE OF s) live ON true
+   ORDER BY live."lastActivityAt" DESC, live."startedAt" DESC`,
+);
+
 const GET_LOCKED_WITH_BOT = prepared(
   "session_locked_with_bot",
   `SELECT ${SESSION_S}, j.bot_id AS "botId" FROM journey_user_sessions s JOIN journeys j ON j.id = s.journey_id
@@ -165,6 +183,27 @@ export class SessionsRepo {
       botId,
       telegramUserId,
     ]);
+  }
+
+  /**
+   * Claim (bot, update_id) and lock the user's live sessions on the bot, most recently active
+   * first, in one statement: `claimed` false means the update was already recorded (or the bot is
+   * not this tenant's — the caller tells the two apart), and then no session is read.
+   */
+  async claimUpdateLockingLive(
+    botId: string,
+    updateId: number,
+    telegramUserId: number,
+  ): Promise<{ claimed: boolean; live: Session[] }> {
+    const rows = await runPrepared<Session & { claimed: number }>(this.s.db, CLAIM_AND_LOCK_LIVE, [
+      this.s.tenantId,
+      botId,
+      updateId,
+      telegramUserId,
+    ]);
+    const claimed = rows[0]?.claimed === 1;
+    const live = rows.filter((r) => r.id !== null).map(({ claimed: _, ...session }) => session as Session);
+    return { claimed, live };
   }
 
   /**

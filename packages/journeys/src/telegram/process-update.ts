@@ -3,7 +3,7 @@ import { handleAnswer } from "../engine/answer.ts";
 import { type Dispatcher, type Effects, type EngineContext, emptyEffects } from "../engine/context.ts";
 import { startJourneyForUser } from "../engine/start.ts";
 import type { Logger } from "../logger.ts";
-import { TenantRepository } from "../repo/index.ts";
+import { type Session, TenantRepository } from "../repo/index.ts";
 import { withRetry } from "../retry.ts";
 import { type ClassifiedUpdate, classifyUpdate, updateIdOf } from "./parse.ts";
 
@@ -43,8 +43,18 @@ export async function processUpdate(deps: UpdateDeps, bot: WebhookBot, body: unk
     () =>
       base.transaction(async (repo) => {
         effects = emptyEffects();
-        if (!(await repo.bots.claimUpdate(bot.botId, updateId))) return { status: "duplicate", updateId } as const;
         const ctx: EngineContext = { repo, botId: bot.botId, log, effects };
+        if (update.kind === "text") {
+          // The most frequent update, an answer: claim and session lock in one round trip.
+          const { claimed, live } = await repo.sessions.claimUpdateLockingLive(bot.botId, updateId, update.userId);
+          if (!claimed) {
+            await repo.bots.get(bot.botId); // not this tenant's bot → NOT_FOUND; otherwise a duplicate
+            return { status: "duplicate", updateId } as const;
+          }
+          const detail = await answer(ctx, live, update.text);
+          return { status: "processed", updateId, kind: update.kind, detail } as const;
+        }
+        if (!(await repo.bots.claimUpdate(bot.botId, updateId))) return { status: "duplicate", updateId } as const;
         const detail = await apply(ctx, update);
         return { status: "processed", updateId, kind: update.kind, detail } as const;
       }),
@@ -56,7 +66,20 @@ export async function processUpdate(deps: UpdateDeps, bot: WebhookBot, body: unk
   return result;
 }
 
-async function apply(ctx: EngineContext, update: ClassifiedUpdate): Promise<string | undefined> {
+/** A text is the answer of the first locked live session that waits on a question. */
+async function answer(ctx: EngineContext, live: Session[], text: string): Promise<string> {
+  for (const session of live) {
+    const r = await handleAnswer(ctx, session, text);
+    if (r.outcome !== "not_waiting") return r.outcome;
+  }
+  return "no_session_waiting";
+}
+
+/** Every other update, once claimed (a text is answered above). */
+async function apply(
+  ctx: EngineContext,
+  update: Exclude<ClassifiedUpdate, { kind: "text" }>,
+): Promise<string | undefined> {
   switch (update.kind) {
     case "start": {
       if (update.invalidParam) {
@@ -74,14 +97,6 @@ async function apply(ctx: EngineContext, update: ClassifiedUpdate): Promise<stri
         telegramChatId: update.chatId,
       });
       return r.outcome;
-    }
-    case "text": {
-      const live = await ctx.repo.sessions.liveForUserOnBot(ctx.botId, update.userId, { forUpdate: true });
-      for (const session of live) {
-        const r = await handleAnswer(ctx, session, update.text);
-        if (r.outcome !== "not_waiting") return r.outcome;
-      }
-      return "no_session_waiting";
     }
     case "blocked": {
       const live = await ctx.repo.sessions.liveForUserOnBot(ctx.botId, update.userId, { forUpdate: true });

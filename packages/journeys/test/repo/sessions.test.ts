@@ -102,6 +102,37 @@ describe("one live session per (journey, user)", () => {
     const locked = await repo.transaction((r) => r.sessions.liveForUserOnBot(bot.botId, user, { forUpdate: true }));
     expect(locked.map((s) => s.id)).toEqual([s2!.id]);
   });
+
+  it("claimUpdateLockingLive claims an update once and returns the user's live sessions with the claim", async () => {
+    const { tenantId, repo, bot, journey: j1 } = await journey();
+    const j2 = await repo.journeys.create({ botId: bot.botId, name: "j2" });
+    const user = newUser();
+    const s1 = await repo.sessions.insertLive(j1.id, user, user);
+    const s2 = await repo.sessions.insertLive(j2.id, user, user);
+    await env.handle.pool.query(
+      "UPDATE journey_user_sessions SET last_activity_at = now() - interval '1 hour' WHERE id = $1",
+      [s1!.id],
+    );
+    const first = await repo.transaction((r) => r.sessions.claimUpdateLockingLive(bot.botId, 501, user));
+    expect(first.claimed).toBe(true);
+    expect(first.live.map((s) => s.id)).toEqual([s2!.id, s1!.id]);
+    expect(first.live[0]).toMatchObject({ tenantId, journeyId: j2.id, telegramUserId: user, status: "active" });
+    expect(first.live[0]!.startedAt).toBeInstanceOf(Date);
+    // The same update again: not claimed, and no session read.
+    const again = await repo.transaction((r) => r.sessions.claimUpdateLockingLive(bot.botId, 501, user));
+    expect(again).toEqual({ claimed: false, live: [] });
+    // A new update of a user without a live session: claimed, nothing to answer.
+    const nobody = await repo.sessions.claimUpdateLockingLive(bot.botId, 502, newUser());
+    expect(nobody).toEqual({ claimed: true, live: [] });
+    // Another tenant's repository cannot claim for this bot, nor see the sessions.
+    const other = repoFor(env, newTenant());
+    expect(await other.sessions.claimUpdateLockingLive(bot.botId, 503, user)).toEqual({ claimed: false, live: [] });
+    const { rows } = await env.handle.pool.query(
+      "SELECT update_id FROM processed_updates WHERE bot_id = $1 ORDER BY 1",
+      [bot.botId],
+    );
+    expect(rows.map((r) => Number(r.update_id))).toEqual([501, 502]);
+  });
 });
 
 describe("session writes", () => {
