@@ -15,6 +15,13 @@ export interface TestEnv {
   handle: DbHandle;
   /** Extra environment to hand to child processes (start:api / start:worker) for this file. */
   env: Record<string, string>;
+  /**
+   * Stop something that may still write to this file's database or queue prefix (a worker process)
+   * at the start of the cleanup, before the database is dropped and the prefix deleted. Hooks run
+   * in reverse order of registration, so an afterAll registered before createTestEnv — e.g. one a
+   * support module registers when it is imported — runs after the cleanup, too late for that.
+   */
+  beforeCleanup(stop: () => Promise<void>): void;
 }
 
 export const TEST_ENCRYPTION_KEY = randomBytes(32).toString("hex");
@@ -38,11 +45,16 @@ export async function createTestEnv(overrides: Record<string, string> = {}): Pro
   };
   const config = loadConfig(env);
   const handle = createDb(config.databaseUrl, { max: 10 });
-  const testEnv: TestEnv = { dbName, config, handle, env };
+  const stops: (() => Promise<void>)[] = [];
+  const testEnv: TestEnv = { dbName, config, handle, env, beforeCleanup: (stop) => void stops.push(stop) };
   afterAll(async () => {
+    // A writer still running here (its test failed before stopping it) would fail its jobs on the
+    // dropped database and write them to Redis after the prefix is deleted: stop it first.
+    const stopped = await Promise.allSettled(stops.map((stop) => stop()));
     await handle.close();
     await adminQuery(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`);
     await deleteRedisPrefix(config.queuePrefix);
+    for (const r of stopped) if (r.status === "rejected") throw r.reason;
   });
   return testEnv;
 }

@@ -47,10 +47,9 @@ beforeEach((ctx) => {
   });
 });
 
-afterAll(async () => {
+afterAll(() => {
   // DUMP_WORKER_LOGS=1 prints every worker's log, passing or not (for looking at what they say).
   if (process.env.DUMP_WORKER_LOGS) for (const w of spawned) console.log(`---- ${w.name} ----\n${w.lines.join("\n")}`);
-  for (const w of spawned) await w.kill();
 });
 
 /**
@@ -118,6 +117,9 @@ export async function spawnWorker(
     },
   };
   spawned.push(worker);
+  // A worker its test did not stop (the test failed first) is killed before the file's database and
+  // queue prefix are deleted, not after: alive then, it would write the prefix's keys back.
+  env.beforeCleanup(() => worker.kill());
   let timer: NodeJS.Timeout | undefined;
   const failed = Promise.race([
     exited.then((code) => `exited (code ${code})`),
