@@ -29,7 +29,8 @@ const stepOfSessionSql = (n: number) =>
      WHERE st.id = $${n}::uuid AND st.journey_id = journey_user_sessions.journey_id))`;
 
 const liveForUserSql = `SELECT ${SESSION_S} FROM journey_user_sessions s JOIN journeys j ON j.id = s.journey_id
-  WHERE s.tenant_id = $1 AND j.bot_id = $2 AND s.telegram_user_id = $3 AND s.status IN ('active', 'waiting_delay')
+  WHERE s.tenant_id = $1 AND j.tenant_id = $1 AND j.bot_id = $2 AND s.telegram_user_id = $3
+    AND s.status IN ('active', 'waiting_delay')
   ORDER BY s.last_activity_at DESC, s.started_at DESC`;
 const LIVE_FOR_USER = prepared("live_for_user", liveForUserSql);
 const LIVE_FOR_USER_LOCKED = prepared("live_for_user_locked", `${liveForUserSql} FOR UPDATE OF s`);
@@ -46,7 +47,7 @@ const CLAIM_AND_LOCK_LIVE = prepared(
    SELECT c.claimed, live.* FROM (SELECT count(*)::int AS claimed FROM claim) c
    LEFT JOIN LATERAL (
      SELECT ${SESSION_S} FROM journey_user_sessions s JOIN journeys j ON j.id = s.journey_id
-      WHERE c.claimed = 1 AND s.tenant_id = $1 AND j.bot_id = $2 AND s.telegram_user_id = $4
+      WHERE c.claimed = 1 AND s.tenant_id = $1 AND j.tenant_id = $1 AND j.bot_id = $2 AND s.telegram_user_id = $4
         AND s.status IN ('active', 'waiting_delay')
       FOR UPDATE OF s) live ON true
    ORDER BY live."lastActivityAt" DESC, live."startedAt" DESC`,
@@ -112,10 +113,13 @@ const ADD_OUTBOX = prepared(
 );
 const NEXT_PENDING_FOR_CHAT = prepared(
   "outbox_next_for_chat",
-  `SELECT ${columnsOf(journeyOutbox, "o")}, s.journey_id AS "journeyId"
-     FROM journey_outbox o LEFT JOIN journey_user_sessions s ON s.id = o.session_id
+  // The journey id as a subquery on the one row found, not a join: a join let the planner hash the
+  // whole sessions table (bloated by every answer's update) for each send.
+  `SELECT ${columnsOf(journeyOutbox, "o")},
+          (SELECT s.journey_id FROM journey_user_sessions s WHERE s.id = o.session_id) AS "journeyId"
+     FROM journey_outbox o
     WHERE o.tenant_id = $1 AND o.bot_id = $2 AND o.telegram_chat_id = $3 AND o.status = 'pending'
-    ORDER BY o.id LIMIT 1 FOR UPDATE OF o`,
+    ORDER BY o.id LIMIT 1 FOR UPDATE`,
 );
 /** For an updated outbox row: does another row of its chat wait? Saves a flush one empty transaction. */
 const moreInChatSql = `exists (select 1 from journey_outbox o where o.tenant_id = journey_outbox.tenant_id
