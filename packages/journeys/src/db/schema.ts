@@ -216,7 +216,10 @@ export const journeyOutbox = pgTable(
     error: text("error"),
   },
   (t) => [
-    index("journey_outbox_status_created_idx").on(t.status, t.createdAt),
+    // The one index for pending rows (the sweeper's stale-row scan reads it whole, every interval).
+    // No index over (status, …): with few rows pending at ANALYZE time the planner answered "this
+    // chat's next pending row" by walking every pending entry — the dead ones of each message sent
+    // since the last vacuum included — so each send got slower than the one before.
     index("journey_outbox_chat_pending_idx").on(t.botId, t.telegramChatId, t.id).where(sql`status = 'pending'`),
     index("journey_outbox_session_idx").on(t.sessionId),
     check("journey_outbox_status_chk", oneOf("status", SCHEDULED_STATUSES)),

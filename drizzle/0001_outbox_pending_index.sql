@@ -1,0 +1,1 @@
+DROP INDEX "journey_outbox_status_created_idx";
