@@ -2,8 +2,7 @@
  * Delays and sends through a real worker process: firing, the sweeper, cancelled rows, 429s and
  * blocked users. Real Postgres and Redis; Telegram is the fake Bot API.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startFakeTelegram } from "../../../packages/fake-telegram/src/index.ts";
+import { describe, expect, it } from "vitest";
 import {
   createLogger,
   DELAY_JOB_OPTS,
@@ -15,25 +14,10 @@ import {
   SEED_TENANT,
   seedBrokerSignUp,
 } from "../../../packages/journeys/src/index.ts";
-import { createTestEnv } from "../../../test/support/context.ts";
 import { addBot, repoFor } from "../../../test/support/fixtures.ts";
-import { botWithJourney, spawnWorker, testQueues, updateDeps, userSays, type WorkerProc, waitFor } from "./support.ts";
+import { botWithJourney, userSays, waitFor, workerTestFile } from "./support.ts";
 
-const env = await createTestEnv();
-const fake = await startFakeTelegram();
-const q = testQueues(env);
-const deps = updateDeps(env, q.dispatcher);
-let worker: WorkerProc;
-
-beforeAll(async () => {
-  worker = await spawnWorker(env, fake.apiRoot, "worker");
-});
-
-afterAll(async () => {
-  await worker?.stop();
-  await q.close();
-  await fake.close();
-});
+const { env, fake, q, deps, worker } = await workerTestFile();
 
 const texts = (botId: number, chatId: number) => fake.sent({ botId, chatId }).map((m) => m.text);
 const latestSession = async (tenant: string) => (await repoFor(env, tenant).sessions.recent(1))[0]!.session;
@@ -64,7 +48,7 @@ describe("firing delays", () => {
       return rows.every((r) => r.status === "sent") && rows;
     });
     expect(outbox.map((r) => r.messageContent.text)).toEqual(["d-1", "d-2", "d-3"]);
-    expect(worker.count("delay fired: session resumed")).toBeGreaterThanOrEqual(1);
+    expect(worker().count("delay fired: session resumed")).toBeGreaterThanOrEqual(1);
   });
 
   it("sends a seeded delay row within a sweep once scheduled_for is set to now(), with or without its job", async () => {
@@ -115,8 +99,8 @@ describe("firing delays", () => {
       });
       expect(session.completedAt).toBeInstanceOf(Date);
     }
-    expect(worker.lines.some((l) => l.includes('"action":"promoted"'))).toBe(true);
-    expect(worker.lines.some((l) => l.includes('"action":"added"'))).toBe(true);
+    expect(worker().lines.some((l) => l.includes('"action":"promoted"'))).toBe(true);
+    expect(worker().lines.some((l) => l.includes('"action":"added"'))).toBe(true);
   });
 });
 
@@ -138,8 +122,8 @@ describe("early jobs and the sweeper's chores", () => {
     );
     const [sent] = await fake.waitForMessages({ botId: bot.telegramBotId, chatId: 5101, count: 1, timeoutMs: 20_000 });
     expect(sent!.at).toBeGreaterThanOrEqual(row!.scheduledFor.getTime() - EARLY_TOLERANCE_MS);
-    expect(worker.count("delay job ran early: put back to wait")).toBeGreaterThanOrEqual(1);
-    expect(worker.count("delay fired: session resumed")).toBeGreaterThanOrEqual(1);
+    expect(worker().count("delay job ran early: put back to wait")).toBeGreaterThanOrEqual(1);
+    expect(worker().count("delay fired: session resumed")).toBeGreaterThanOrEqual(1);
   });
 
   it("prunes processed update ids older than 72 hours", async () => {
@@ -245,7 +229,7 @@ describe("Telegram errors", () => {
     });
     expect(texts(bot.telegramBotId, 8101)).toEqual(["s-1", "s-2"]);
     expect(outbox.map((r) => r.attempts)).toEqual([2, 1]);
-    expect(worker.count("send failed: will retry")).toBeGreaterThanOrEqual(1);
+    expect(worker().count("send failed: will retry")).toBeGreaterThanOrEqual(1);
   });
 
   it("marks a message Telegram rejects for good as failed and sends the next one", async () => {

@@ -3,27 +3,12 @@
  * place in the send limit is rescheduled instead of holding a worker slot (and a transaction)
  * through the wait. Order is read from the fake Bot API's receive sequence, not from timings.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startFakeTelegram } from "../../../packages/fake-telegram/src/index.ts";
-import { createTestEnv } from "../../../test/support/context.ts";
+import { describe, expect, it } from "vitest";
 import { bursts } from "./bursts.ts";
-import { spawnWorker, testQueues, type WorkerProc } from "./support.ts";
+import { workerTestFile } from "./support.ts";
 
-const env = await createTestEnv();
-const fake = await startFakeTelegram();
-const q = testQueues(env);
+const { env, fake, q } = await workerTestFile();
 const { burst, receivedCounts, allSent } = bursts(env, fake, q.queues);
-let worker: WorkerProc;
-
-beforeAll(async () => {
-  worker = await spawnWorker(env, fake.apiRoot, "worker");
-});
-
-afterAll(async () => {
-  await worker?.stop();
-  await q.close();
-  await fake.close();
-});
 
 describe("sending for several bots", () => {
   it("sends another bot's message before a 300-message backlog of one bot is through", async () => {

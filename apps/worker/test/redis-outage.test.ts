@@ -5,11 +5,9 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { Redis } from "ioredis";
-import { afterAll, beforeAll, expect, it } from "vitest";
-import { startFakeTelegram } from "../../../packages/fake-telegram/src/index.ts";
+import { expect, it } from "vitest";
 import { freePort } from "../../../scripts/lib/procs.ts";
-import { createTestEnv } from "../../../test/support/context.ts";
-import { botWithJourney, spawnWorker, testQueues, updateDeps, userSays, type WorkerProc, waitFor } from "./support.ts";
+import { botWithJourney, userSays, waitFor, workerTestFile } from "./support.ts";
 
 const port = await freePort();
 let redisServer: ChildProcess | undefined;
@@ -46,21 +44,9 @@ async function stopRedis() {
 }
 
 await startRedis();
-const env = await createTestEnv({ REDIS_URL: `redis://127.0.0.1:${port}` });
-const fake = await startFakeTelegram();
-const q = testQueues(env);
-const deps = updateDeps(env, q.dispatcher);
-let worker: WorkerProc;
-
-beforeAll(async () => {
-  worker = await spawnWorker(env, fake.apiRoot, "worker");
-});
-
-afterAll(async () => {
-  await worker?.stop();
-  await q.close();
-  await fake.close();
-  await stopRedis();
+const { env, fake, deps, worker } = await workerTestFile({
+  envOverrides: { REDIS_URL: `redis://127.0.0.1:${port}` },
+  afterClose: stopRedis,
 });
 
 it("reconnects to a Redis that went away and came back empty, and loses no message", async () => {
@@ -69,15 +55,15 @@ it("reconnects to a Redis that went away and came back empty, and loses no messa
   await fake.waitForMessages({ botId: bot.telegramBotId, chatId: 1, count: 1, timeoutMs: 20_000 });
 
   await stopRedis();
-  await waitFor("the worker to notice", () => worker.count("redis connection lost; reconnecting") > 0);
+  await waitFor("the worker to notice", () => worker().count("redis connection lost; reconnecting") > 0);
   // Written while Redis is down: the row is committed, its enqueue fails (and is only logged).
   await userSays(deps, bot, 2, "/start go");
 
   await startRedis();
-  await waitFor("the worker to replace its queue workers", () => worker.count("replacing the queue worker") >= 3);
+  await waitFor("the worker to replace its queue workers", () => worker().count("replacing the queue worker") >= 3);
   await userSays(deps, bot, 3, "/start go");
   await fake.waitForMessages({ botId: bot.telegramBotId, chatId: 3, count: 1, timeoutMs: 20_000 });
   await fake.waitForMessages({ botId: bot.telegramBotId, chatId: 2, count: 1, timeoutMs: 20_000 });
   expect(fake.sent({ botId: bot.telegramBotId }).map((m) => m.chatId)).toHaveLength(3);
-  expect(worker.lines.some((l) => l.includes('"reason":"missing"') && l.includes("sweep schedule set"))).toBe(true);
+  expect(worker().lines.some((l) => l.includes('"reason":"missing"') && l.includes("sweep schedule set"))).toBe(true);
 });

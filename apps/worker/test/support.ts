@@ -7,7 +7,8 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { createInterface } from "node:readline";
 import type { Redis } from "ioredis";
-import { afterAll, beforeEach } from "vitest";
+import { afterAll, beforeAll, beforeEach } from "vitest";
+import { startFakeTelegram } from "../../../packages/fake-telegram/src/index.ts";
 import {
   createLogger,
   createQueues,
@@ -21,7 +22,7 @@ import {
   type WebhookBot,
 } from "../../../packages/journeys/src/index.ts";
 import { ENTRY, ROOT, TSX } from "../../../scripts/lib/procs.ts";
-import type { TestEnv } from "../../../test/support/context.ts";
+import { createTestEnv, type TestEnv } from "../../../test/support/context.ts";
 import { addBot, repoFor } from "../../../test/support/fixtures.ts";
 
 export interface WorkerProc {
@@ -232,4 +233,47 @@ export async function inParallel<T>(items: T[], n: number, fn: (item: T) => Prom
       for (let item = queue.shift(); item !== undefined; item = queue.shift()) await fn(item);
     }),
   );
+}
+
+/**
+ * A worker test file's set-up: its database and queue prefix (`createTestEnv(envOverrides)`), the
+ * fake Bot API, the queue side, the update deps, and one worker process ("worker", with `workerEnv`)
+ * started in beforeAll. The matching afterAll stops the worker, closes the queues and the fake, then
+ * runs `afterClose`. Call it at the top level of the test file, after anything `envOverrides` needs.
+ */
+export async function workerTestFile(
+  options: {
+    envOverrides?: Record<string, string>;
+    workerEnv?: Record<string, string>;
+    afterClose?: () => Promise<void>;
+  } = {},
+) {
+  const env = await createTestEnv(options.envOverrides);
+  const fake = await startFakeTelegram();
+  const q = testQueues(env);
+  const deps = updateDeps(env, q.dispatcher);
+  let worker: WorkerProc | undefined;
+
+  beforeAll(async () => {
+    worker = await spawnWorker(env, fake.apiRoot, "worker", options.workerEnv);
+  });
+
+  afterAll(async () => {
+    await worker?.stop();
+    await q.close();
+    await fake.close();
+    await options.afterClose?.();
+  });
+
+  return {
+    env,
+    fake,
+    q,
+    deps,
+    /** The file's worker; started in beforeAll, so call this from tests, not at the top level. */
+    worker(): WorkerProc {
+      if (!worker) throw new Error("the worker is started in beforeAll: ask for it from a test");
+      return worker;
+    },
+  };
 }
