@@ -112,6 +112,24 @@ export async function createJourney(
   return j.id;
 }
 
+/**
+ * A scenario's tenant set-up: `count` bots connected through the admin API, each with the same
+ * active journey of `steps` behind the deep link `startParam`.
+ */
+export async function botsWithJourney(
+  stack: Stack,
+  tenantId: string,
+  count: number,
+  startParam: string,
+  steps: StepSpec[],
+): Promise<{ bots: Bot[]; telegramIds: number[] }> {
+  const admin = new AdminClient(stack, tenantId);
+  const bots: Bot[] = [];
+  for (let i = 0; i < count; i++) bots.push(await connectBot(stack, admin));
+  for (const bot of bots) await createJourney(admin, bot, startParam, steps);
+  return { bots, telegramIds: bots.map((b) => b.telegramBotId) };
+}
+
 // ---- Telegram's side ----
 
 let lastUpdateId = 10_000_000;

@@ -1,4 +1,5 @@
 /** What every scenario gets, and small helpers they share. */
+import { waitFor } from "./client.ts";
 import type { Checks, ScenarioResult } from "./report.ts";
 import type { Stack } from "./stack.ts";
 
@@ -36,6 +37,57 @@ export const receiptKey = (telegramBotId: number, chatId: number, text: string) 
 /** Extra copies beyond the first, over all messages. */
 export const extraCopies = (counts: Map<string, number>) =>
   [...counts.values()].reduce((n, c) => n + Math.max(0, c - 1), 0);
+
+/** What the fake Bot API got of the `expected` receipt keys: `lost` never arrived, `duplicates` are extra copies. */
+export function tallyReceipts(stack: Stack, telegramBotIds: number[], expected: string[]) {
+  const got = receipts(stack, telegramBotIds);
+  return {
+    got,
+    tried: expected.length,
+    lost: expected.filter((k) => !got.has(k)).length,
+    duplicates: extraCopies(got),
+  };
+}
+
+/**
+ * Wait up to `timeoutMs` for every `expected` receipt while the API and the worker stay alive. A
+ * timeout is logged, not thrown: the scenario's checks then count what is missing.
+ */
+export async function waitForReceipts(
+  stack: Stack,
+  telegramBotIds: number[],
+  expected: string[],
+  log: (message: string) => void,
+  timeoutMs: number,
+): Promise<void> {
+  await waitFor(
+    "every message to arrive",
+    () => {
+      stack.requireAlive("api", "worker");
+      const got = receipts(stack, telegramBotIds);
+      return expected.every((k) => got.has(k));
+    },
+    timeoutMs,
+    250,
+  ).catch((err: Error) => log(err.message));
+}
+
+/** The figures of a scenario whose `tried` are the messages it expected (see tallyReceipts). */
+export function messageFigures(
+  tally: { tried: number; lost: number; duplicates: number },
+  doubleAdvanced: number,
+  serverErrors: number,
+  metrics: Figures["metrics"],
+): Figures {
+  return {
+    tried: tally.tried,
+    lost: tally.lost,
+    duplicates: tally.duplicates,
+    double_advanced: doubleAdvanced,
+    server_errors: serverErrors,
+    metrics,
+  };
+}
 
 /**
  * Outbox rows of a tenant still pending, as receipt keys: with `receipts`, "Telegram answered but

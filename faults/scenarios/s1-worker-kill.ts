@@ -5,26 +5,16 @@
  * Telegram's answer and the commit): at each kill the suite records exactly those messages, and
  * every duplicate must be one of them. No delay may fire twice (double advance).
  */
+import { botsWithJourney, deliverUntilAcked, inParallel, prng, sleep, textUpdate, waitFor } from "../lib/client.ts";
 import {
-  AdminClient,
-  type Bot,
-  connectBot,
-  createJourney,
-  deliverUntilAcked,
-  inParallel,
-  prng,
-  sleep,
-  textUpdate,
-  waitFor,
-} from "../lib/client.ts";
-import {
-  extraCopies,
+  messageFigures,
   pendingOutboxKeys,
   receiptKey,
   receipts,
   type Scenario,
   sessionsWithDoubleRows,
   statusCounts,
+  tallyReceipts,
 } from "../lib/scenario.ts";
 
 const TENANT = "faults-s1";
@@ -40,16 +30,10 @@ export const workerKill: Scenario = {
   name: "1 worker SIGKILL during delays",
   async run({ stack, seed, log }, checks) {
     const rnd = prng(seed + 1);
-    const admin = new AdminClient(stack, TENANT);
-    const bots: Bot[] = [];
-    for (let i = 0; i < BOTS; i++) bots.push(await connectBot(stack, admin));
-    for (const bot of bots) {
-      await createJourney(admin, bot, "s1", [
-        { step_type: "delay", config: DELAY },
-        { step_type: "message", config: { text: TEXTS[0]! } },
-      ]);
-    }
-    const telegramIds = bots.map((b) => b.telegramBotId);
+    const { bots, telegramIds } = await botsWithJourney(stack, TENANT, BOTS, "s1", [
+      { step_type: "delay", config: DELAY },
+      { step_type: "message", config: { text: TEXTS[0]! } },
+    ]);
     const byBotId = new Map(bots.map((b) => [b.botId, b.telegramBotId]));
     const users = bots.flatMap((bot, b) =>
       Array.from({ length: USERS_PER_BOT }, (_, k) => ({ bot, id: 1_100_000 + b * 1000 + k })),
@@ -111,9 +95,8 @@ export const workerKill: Scenario = {
     const drainSeconds = (Date.now() - lastKill) / 1000;
     await sleep(1500); // a late duplicate would show now
 
-    const got = receipts(stack, telegramIds);
-    const lost = expected.filter((k) => !got.has(k)).length;
-    const duplicates = extraCopies(got);
+    const tally = tallyReceipts(stack, telegramIds, expected);
+    const { got, lost } = tally;
     const outsideWindow = [...got].filter(([k, n]) => n > 1 && !inWindow.has(k)).map(([k]) => k);
 
     // Double advance: a delay fired twice would write its following message's row twice.
@@ -137,19 +120,12 @@ export const workerKill: Scenario = {
     checks.eq(sessions.find((s) => s.status === "completed")?.n ?? 0, users.length, "completed sessions");
     checks.eq(delays.sent ?? 0, users.length, "delay rows sent");
     checks.eq(outbox.sent ?? 0, users.length * TEXTS.length, "outbox rows sent");
-    return {
-      tried: expected.length,
-      lost,
-      duplicates,
-      double_advanced: doubleAdvanced,
-      server_errors: serverErrors,
-      metrics: {
-        sessions: users.length,
-        kills,
-        answered_not_committed_at_kills: inWindow.size,
-        duplicates_outside_window: outsideWindow.length,
-        drain_after_last_kill_s: Number(drainSeconds.toFixed(1)),
-      },
-    };
+    return messageFigures(tally, doubleAdvanced, serverErrors, {
+      sessions: users.length,
+      kills,
+      answered_not_committed_at_kills: inWindow.size,
+      duplicates_outside_window: outsideWindow.length,
+      drain_after_last_kill_s: Number(drainSeconds.toFixed(1)),
+    });
   },
 };

@@ -7,10 +7,7 @@
  */
 import {
   type Acked,
-  AdminClient,
-  type Bot,
-  connectBot,
-  createJourney,
+  botsWithJourney,
   deliverUntilAcked,
   Fatal,
   inParallel,
@@ -34,9 +31,6 @@ export const apiKill: Scenario = {
   name: "2 API SIGKILL under 2,000 updates",
   async run({ stack, seed, log }, checks) {
     const rnd = prng(seed + 2);
-    const admin = new AdminClient(stack, TENANT);
-    const bots: Bot[] = [];
-    for (let i = 0; i < BOTS; i++) bots.push(await connectBot(stack, admin));
     const steps = [
       ...Array.from({ length: QUESTIONS }, (_, i) => ({
         step_type: "question",
@@ -44,7 +38,7 @@ export const apiKill: Scenario = {
       })),
       { step_type: "message", config: { text: "s2: done" } },
     ];
-    for (const bot of bots) await createJourney(admin, bot, "s2", steps);
+    const { bots } = await botsWithJourney(stack, TENANT, BOTS, "s2", steps);
     const users = Array.from({ length: USERS }, (_, i) => ({ bot: bots[i % BOTS]!, id: 2_100_000 + i }));
 
     // Only the webhook is under test: the worker stands aside so the API gets the CPU (its sends

@@ -6,18 +6,15 @@
  * Updates that arrive while Redis is down are still acknowledged (their rows are committed; the
  * sweeper enqueues them later).
  */
+import { type Bot, botsWithJourney, deliverUntilAcked, inParallel, sleep, textUpdate, waitFor } from "../lib/client.ts";
 import {
-  AdminClient,
-  type Bot,
-  connectBot,
-  createJourney,
-  deliverUntilAcked,
-  inParallel,
-  sleep,
-  textUpdate,
-  waitFor,
-} from "../lib/client.ts";
-import { extraCopies, receiptKey, receipts, type Scenario, sessionsWithDoubleRows } from "../lib/scenario.ts";
+  messageFigures,
+  receiptKey,
+  type Scenario,
+  sessionsWithDoubleRows,
+  tallyReceipts,
+  waitForReceipts,
+} from "../lib/scenario.ts";
 
 const TENANT = "faults-s3";
 const BOTS = 6;
@@ -36,17 +33,11 @@ export const redisLoss: Scenario = {
   id: 3,
   name: "3 Redis FLUSHALL + restart",
   async run({ stack, log }, checks) {
-    const admin = new AdminClient(stack, TENANT);
-    const bots: Bot[] = [];
-    for (let i = 0; i < BOTS; i++) bots.push(await connectBot(stack, admin));
-    for (const bot of bots) {
-      await createJourney(admin, bot, "s3", [
-        { step_type: "message", config: { text: TEXTS[0]! } },
-        { step_type: "delay", config: DELAY },
-        { step_type: "message", config: { text: TEXTS[1]! } },
-      ]);
-    }
-    const telegramIds = bots.map((b) => b.telegramBotId);
+    const { bots, telegramIds } = await botsWithJourney(stack, TENANT, BOTS, "s3", [
+      { step_type: "message", config: { text: TEXTS[0]! } },
+      { step_type: "delay", config: DELAY },
+      { step_type: "message", config: { text: TEXTS[1]! } },
+    ]);
     await stack.restartWorker({ SCHEDULER_SWEEP_INTERVAL_MS: String(SWEEP_INTERVAL_MS) });
     const workerPid = stack.worker!.pid;
     const users: { bot: Bot; id: number }[] = [];
@@ -115,21 +106,11 @@ export const redisLoss: Scenario = {
     log(`sending resumed ${resumeMs} ms after Redis answered again (sweep interval ${SWEEP_INTERVAL_MS} ms)`);
 
     const expected = users.flatMap((u) => TEXTS.map((t) => receiptKey(u.bot.telegramBotId, u.id, t)));
-    await waitFor(
-      "every message to arrive",
-      () => {
-        stack.requireAlive("api", "worker");
-        const got = receipts(stack, telegramIds);
-        return expected.every((k) => got.has(k));
-      },
-      90_000,
-      250,
-    ).catch((err: Error) => log(err.message));
+    await waitForReceipts(stack, telegramIds, expected, log, 90_000);
     const allAt = Date.now();
     await sleep(1000);
-    const got = receipts(stack, telegramIds);
-    const lost = expected.filter((k) => !got.has(k)).length;
-    const duplicates = extraCopies(got);
+    const tally = tallyReceipts(stack, telegramIds, expected);
+    const { lost } = tally;
     const { rows } = await stack.db.query<{ n: number }>(
       "SELECT count(*)::int AS n FROM journey_user_sessions WHERE tenant_id = $1 AND status = 'completed'",
       [TENANT],
@@ -146,22 +127,15 @@ export const redisLoss: Scenario = {
     checks.atMost(resumeMs, SWEEP_INTERVAL_MS, "ms from Redis back to the first message (one sweep interval)");
     checks.eq(rows[0]!.n, users.length, "completed sessions");
     checks.eq(serverErrors, 0, "webhook 5xx answers (also while Redis was down)");
-    return {
-      tried: expected.length,
-      lost,
-      duplicates,
-      double_advanced: doubleAdvanced,
-      server_errors: serverErrors,
-      metrics: {
-        sessions: users.length,
-        sweep_interval_ms: SWEEP_INTERVAL_MS,
-        redis_down_ms: backAt - downAt,
-        sent_while_redis_down: sentWhileDown,
-        resume_after_redis_back_ms: resumeMs,
-        all_sent_after_redis_back_s: Number(((allAt - backAt) / 1000).toFixed(1)),
-        flush_to_all_sent_s: Number(((allAt - flushedAt) / 1000).toFixed(1)),
-        worker_reconnects_logged: stack.worker!.count("replacing the queue worker"),
-      },
-    };
+    return messageFigures(tally, doubleAdvanced, serverErrors, {
+      sessions: users.length,
+      sweep_interval_ms: SWEEP_INTERVAL_MS,
+      redis_down_ms: backAt - downAt,
+      sent_while_redis_down: sentWhileDown,
+      resume_after_redis_back_ms: resumeMs,
+      all_sent_after_redis_back_s: Number(((allAt - backAt) / 1000).toFixed(1)),
+      flush_to_all_sent_s: Number(((allAt - flushedAt) / 1000).toFixed(1)),
+      worker_reconnects_logged: stack.worker!.count("replacing the queue worker"),
+    });
   },
 };

@@ -5,25 +5,15 @@
  * the webhook must never answer 2xx for an update it did not store; after recovery every
  * update's effect and every message must be there. Neither process may crash.
  */
+import { botsWithJourney, deliverUntilAcked, inParallel, request, sleep, textUpdate } from "../lib/client.ts";
 import {
-  AdminClient,
-  type Bot,
-  connectBot,
-  createJourney,
-  deliverUntilAcked,
-  inParallel,
-  request,
-  sleep,
-  textUpdate,
-  waitFor,
-} from "../lib/client.ts";
-import {
-  extraCopies,
   pendingOutboxKeys,
   receiptKey,
   receipts,
   type Scenario,
   sessionsWithDoubleRows,
+  tallyReceipts,
+  waitForReceipts,
 } from "../lib/scenario.ts";
 
 const TENANT = "faults-s4";
@@ -39,19 +29,13 @@ export const postgresOutage: Scenario = {
   id: 4,
   name: "4 Postgres outage (proxy cut)",
   async run({ stack, log }, checks) {
-    const admin = new AdminClient(stack, TENANT);
-    const bots: Bot[] = [];
-    for (let i = 0; i < BOTS; i++) bots.push(await connectBot(stack, admin));
-    for (const bot of bots) {
-      await createJourney(admin, bot, "s4", [
-        { step_type: "question", config: { text: TEXTS[0]!, answer_key: "a1", validation: "text" } },
-        { step_type: "question", config: { text: TEXTS[1]!, answer_key: "a2", validation: "text" } },
-        { step_type: "message", config: { text: TEXTS[2]! } },
-        { step_type: "delay", config: { min_minutes: 0.05, max_minutes: 0.05 } },
-        { step_type: "message", config: { text: TEXTS[3]! } },
-      ]);
-    }
-    const telegramIds = bots.map((b) => b.telegramBotId);
+    const { bots, telegramIds } = await botsWithJourney(stack, TENANT, BOTS, "s4", [
+      { step_type: "question", config: { text: TEXTS[0]!, answer_key: "a1", validation: "text" } },
+      { step_type: "question", config: { text: TEXTS[1]!, answer_key: "a2", validation: "text" } },
+      { step_type: "message", config: { text: TEXTS[2]! } },
+      { step_type: "delay", config: { min_minutes: 0.05, max_minutes: 0.05 } },
+      { step_type: "message", config: { text: TEXTS[3]! } },
+    ]);
     const byBotId = new Map(bots.map((b) => [b.botId, b.telegramBotId]));
     const pids = { api: stack.api!.pid, worker: stack.worker!.pid };
     const users = Array.from({ length: USERS }, (_, i) => ({ bot: bots[i % BOTS]!, id: 4_100_000 + i }));
@@ -107,16 +91,7 @@ export const postgresOutage: Scenario = {
     log(`${acked.length} updates acknowledged; waiting for every message`);
 
     const expected = users.flatMap((u) => TEXTS.map((t) => receiptKey(u.bot.telegramBotId, u.id, t)));
-    await waitFor(
-      "every message to arrive",
-      () => {
-        stack.requireAlive("api", "worker");
-        const got = receipts(stack, telegramIds);
-        return expected.every((k) => got.has(k));
-      },
-      90_000,
-      250,
-    ).catch((err: Error) => log(err.message));
+    await waitForReceipts(stack, telegramIds, expected, log, 90_000);
     await sleep(1000);
 
     const { rows: claimed } = await stack.db.query<{ key: string }>(
@@ -148,9 +123,7 @@ export const postgresOutage: Scenario = {
       );
     }).length;
     const doubleRows = await sessionsWithDoubleRows(stack, TENANT);
-    const got = receipts(stack, telegramIds);
-    const lostMessages = expected.filter((k) => !got.has(k)).length;
-    const duplicates = extraCopies(got);
+    const { got, lost: lostMessages, duplicates } = tallyReceipts(stack, telegramIds, expected);
     const outsideWindow = [...got].filter(([k, n]) => n > 1 && !inWindow.has(k)).length;
     const during = (a: { at: number }) => a.at >= cutAt && a.at <= restoredAt;
     const ackedDuringOutage = answers.filter((a) => a.status >= 200 && a.status < 300 && during(a)).length;

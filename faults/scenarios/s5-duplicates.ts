@@ -6,10 +6,8 @@
  * answer may be stored twice.
  */
 import {
-  AdminClient,
   type Bot,
-  connectBot,
-  createJourney,
+  botsWithJourney,
   deliverUntilAcked,
   inParallel,
   prng,
@@ -28,9 +26,6 @@ export const duplicatesAndRaces: Scenario = {
   name: "5 duplicate deliveries + concurrent answers",
   async run({ stack, seed, log }, checks) {
     const rnd = prng(seed + 5);
-    const admin = new AdminClient(stack, TENANT);
-    const bots: Bot[] = [];
-    for (let i = 0; i < BOTS; i++) bots.push(await connectBot(stack, admin));
     const steps = [
       ...[1, 2, 3, 4].map((k) => ({
         step_type: "question",
@@ -38,7 +33,7 @@ export const duplicatesAndRaces: Scenario = {
       })),
       { step_type: "message", config: { text: "s5: done" } },
     ];
-    for (const bot of bots) await createJourney(admin, bot, "s5", steps);
+    const { bots } = await botsWithJourney(stack, TENANT, BOTS, "s5", steps);
     const users = Array.from({ length: USERS }, (_, i) => ({ bot: bots[i % BOTS]!, id: 5_100_000 + i }));
 
     // Rounds: /start; answer 1; answers 2 and 3 at once; answer 4. Each update 1–3 copies.
