@@ -9,17 +9,16 @@ export type ResumeOutcome =
 /**
  * Fire a delay row: the caller has claimed it (`SELECT … FOR UPDATE SKIP LOCKED` in this
  * transaction). The session becomes active and runs on from the step after the delay; the row is
- * marked sent in the same transaction, so a resume happens exactly once. `locked` is the session
- * when the caller has already read it `FOR UPDATE` in this transaction (it is not read again).
+ * marked sent in the same transaction, so a resume happens exactly once. `session` is the row's
+ * session, which the caller has read `FOR UPDATE` in this transaction.
  */
 export async function resumeAfterDelay(
   ctx: EngineContext,
   row: ScheduledMessage,
-  locked?: Session,
+  session: Session,
 ): Promise<ResumeOutcome> {
   if (row.status !== "pending") return { outcome: "skipped", reason: "not_pending" };
   const log = ctx.log.child({ session_id: row.sessionId, scheduled_message_id: row.id });
-  const session = locked ?? (await ctx.repo.sessions.get(row.sessionId, { forUpdate: true }));
   if (session.status !== "waiting_delay" || session.currentStepId !== row.stepId) {
     await ctx.repo.sessions.markScheduledFailed(row.id, `session is ${session.status}, not waiting on this delay`);
     log.warn({ session_status: session.status }, "delay fired for a session no longer waiting on it");

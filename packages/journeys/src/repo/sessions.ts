@@ -16,11 +16,6 @@ export type ScheduledMessage = typeof journeyScheduledMessages.$inferSelect;
 export type OutboxMessage = typeof journeyOutbox.$inferSelect;
 
 const liveStatus = inArray(journeyUserSessions.status, [...LIVE_STATUSES]);
-/** For an updated outbox row: does another row of its chat wait? Saves a flush one empty transaction. */
-const moreInChat = sql<boolean>`exists (select 1 from journey_outbox o where o.tenant_id = ${journeyOutbox.tenantId}
-  and o.bot_id = ${journeyOutbox.botId} and o.telegram_chat_id = ${journeyOutbox.telegramChatId}
-  and o.status = 'pending' and o.id <> ${journeyOutbox.id})`;
-
 const SESSION = columnsOf(journeyUserSessions);
 const SESSION_S = columnsOf(journeyUserSessions, "s");
 /** `$n` (when not null) is a step of the updated session's own journey. */
@@ -28,10 +23,13 @@ const stepOfSessionSql = (n: number) =>
   `($${n}::uuid IS NULL OR EXISTS (SELECT 1 FROM journey_steps st
      WHERE st.id = $${n}::uuid AND st.journey_id = journey_user_sessions.journey_id))`;
 
-const liveForUserSql = `SELECT ${SESSION_S} FROM journey_user_sessions s JOIN journeys j ON j.id = s.journey_id
-  WHERE s.tenant_id = $1 AND j.tenant_id = $1 AND j.bot_id = $2 AND s.telegram_user_id = $3
-    AND s.status IN ('active', 'waiting_delay')
-  ORDER BY s.last_activity_at DESC, s.started_at DESC`;
+/** The live sessions of user `$n` on the journeys of bot $2, tenant $1. */
+const liveOnBotSql = (
+  n: number,
+) => `SELECT ${SESSION_S} FROM journey_user_sessions s JOIN journeys j ON j.id = s.journey_id
+  WHERE s.tenant_id = $1 AND j.tenant_id = $1 AND j.bot_id = $2 AND s.telegram_user_id = $${n}
+    AND s.status IN ('active', 'waiting_delay')`;
+const liveForUserSql = `${liveOnBotSql(3)} ORDER BY s.last_activity_at DESC, s.started_at DESC`;
 const LIVE_FOR_USER = prepared("live_for_user", liveForUserSql);
 const LIVE_FOR_USER_LOCKED = prepared("live_for_user_locked", `${liveForUserSql} FOR UPDATE OF s`);
 
@@ -45,11 +43,7 @@ const CLAIM_AND_LOCK_LIVE = prepared(
      SELECT b.bot_id, $3::bigint, now() FROM tenant_bots b WHERE b.tenant_id = $1 AND b.bot_id = $2
      ON CONFLICT DO NOTHING RETURNING 1)
    SELECT c.claimed, live.* FROM (SELECT count(*)::int AS claimed FROM claim) c
-   LEFT JOIN LATERAL (
-     SELECT ${SESSION_S} FROM journey_user_sessions s JOIN journeys j ON j.id = s.journey_id
-      WHERE c.claimed = 1 AND s.tenant_id = $1 AND j.tenant_id = $1 AND j.bot_id = $2 AND s.telegram_user_id = $4
-        AND s.status IN ('active', 'waiting_delay')
-      FOR UPDATE OF s) live ON true
+   LEFT JOIN LATERAL (${liveOnBotSql(4)} AND c.claimed = 1 FOR UPDATE OF s) live ON true
    ORDER BY live."lastActivityAt" DESC, live."startedAt" DESC`,
 );
 
@@ -128,6 +122,11 @@ const moreInChatSql = `exists (select 1 from journey_outbox o where o.tenant_id 
 const MARK_OUTBOX_SENT = prepared(
   "outbox_mark_sent",
   `UPDATE journey_outbox SET status = 'sent', sent_at = now(), attempts = attempts + 1, error = NULL
+    WHERE tenant_id = $1 AND id = $2 RETURNING ${moreInChatSql}`,
+);
+const MARK_OUTBOX_FAILED = prepared(
+  "outbox_mark_failed",
+  `UPDATE journey_outbox SET status = 'failed', attempts = attempts + 1, error = $3
     WHERE tenant_id = $1 AND id = $2 RETURNING ${moreInChatSql}`,
 );
 
@@ -442,11 +441,11 @@ export class SessionsRepo {
 
   /** Returns whether another row of the same chat is still pending, as markOutboxSent. */
   async markOutboxFailed(id: number, error: string): Promise<boolean> {
-    const [row] = await this.s.db
-      .update(journeyOutbox)
-      .set({ status: "failed", attempts: sql`${journeyOutbox.attempts} + 1`, error: error.slice(0, 2000) })
-      .where(this.outboxRow(id))
-      .returning({ more: moreInChat });
+    const [row] = await runPrepared<{ more: boolean }>(this.s.db, MARK_OUTBOX_FAILED, [
+      this.s.tenantId,
+      id,
+      error.slice(0, 2000),
+    ]);
     return row?.more ?? false;
   }
 
