@@ -1,19 +1,8 @@
 /** The fake Bot API's control routes (packages/fake-telegram/src/control.ts), as the phases use them. */
 
-export interface FakeStats {
-  sent: number;
-  rejected429: number;
-  peakPerSecondByBot: Record<string, number>;
-}
+import type { FakeTelegramStats as FakeStats, SentMessage } from "../../packages/fake-telegram/src/index.ts";
 
-export interface SentMessage {
-  seq: number;
-  /** Epoch ms (fractional) when the fake received the sendMessage call. */
-  at: number;
-  botId: number;
-  chatId: number;
-  text: string;
-}
+export type { FakeStats, SentMessage };
 
 async function json<T>(url: string, init?: RequestInit): Promise<T> {
   const res = await fetch(url, init);

@@ -79,7 +79,7 @@ export async function sendRatePhase(
   const cpu1 = cpuMs(stack.worker?.child.pid);
   const stats = await fake.stats();
   const perBot = bots.map((bot) => rate(got.filter((m) => m.botId === bot.telegramBotId)));
-  const peaks = bots.map((bot) => stats.peakPerSecondByBot[String(bot.telegramBotId)] ?? 0);
+  const peaks = bots.map((bot) => stats.peakPerSecondByBot[bot.telegramBotId] ?? 0);
   return {
     bots: bots.length,
     messages: ids.length,

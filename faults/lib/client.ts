@@ -6,6 +6,7 @@
 import { randomBytes } from "node:crypto";
 import { webhookPath } from "../../packages/journeys/src/telegram/api.ts";
 import { signToken } from "../../scripts/lib/jwt.ts";
+import { inParallel } from "../../scripts/lib/parallel.ts";
 import type { Stack } from "./stack.ts";
 
 export interface HttpResult {
@@ -210,17 +211,7 @@ export async function deliverUntilAcked(
   }
 }
 
-/** Run `fn` over `items` with at most `parallel` in flight. */
-export async function inParallel<T>(items: T[], parallel: number, fn: (item: T, i: number) => Promise<void>) {
-  let next = 0;
-  const lane = async () => {
-    while (next < items.length) {
-      const i = next++;
-      await fn(items[i]!, i);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(parallel, items.length) }, lane));
-}
+export { inParallel };
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
