@@ -1,4 +1,4 @@
-import type { Session } from "../repo/index.ts";
+import type { Session, Step } from "../repo/index.ts";
 import { type ValidationKind, validateAnswer } from "../validation/index.ts";
 import type { EngineContext } from "./context.ts";
 import { runFrom, say } from "./run.ts";
@@ -10,12 +10,18 @@ export type AnswerOutcome =
 
 /**
  * A text reply to a locked, live session. If it waits on a question: validate; on failure re-prompt
- * and stay; on success store the normalised value and run on to the next blocking step.
+ * and stay; on success store the normalised value and run on to the next blocking step. `steps`,
+ * when the caller read them with the lock, are the session's current step and the one after it.
  */
-export async function handleAnswer(ctx: EngineContext, session: Session, text: string): Promise<AnswerOutcome> {
+export async function handleAnswer(
+  ctx: EngineContext,
+  session: Session,
+  text: string,
+  steps?: { step: Step | null; next: Step | null },
+): Promise<AnswerOutcome> {
   if (session.status !== "active" || !session.currentStepId) return { outcome: "not_waiting" };
   // The step after it comes with it (one statement); it is used only if the answer is valid.
-  const { step, next } = await ctx.repo.stepAndNext(session.currentStepId);
+  const { step, next } = steps?.step ? steps : await ctx.repo.stepAndNext(session.currentStepId);
   if (step?.stepType !== "question" || step.removedAt) return { outcome: "not_waiting" };
   const config = step.config as Record<string, unknown>;
   const log = ctx.log.child({ journey_id: session.journeyId, session_id: session.id, step_id: step.id });

@@ -10,10 +10,17 @@ import {
 } from "../db/schema.ts";
 import { notFound } from "../errors.ts";
 import { isUuid, LIVE_STATUSES, type Scope } from "./scope.ts";
+import { currentAndNextStepJsonSql, type Step, stepFromJson } from "./steps.ts";
 
 export type Session = typeof journeyUserSessions.$inferSelect;
 export type ScheduledMessage = typeof journeyScheduledMessages.$inferSelect;
 export type OutboxMessage = typeof journeyOutbox.$inferSelect;
+/** A locked live session with its current step (null if it has none) and the live step after it. */
+export interface LiveWithSteps {
+  session: Session;
+  step: Step | null;
+  next: Step | null;
+}
 
 const liveStatus = inArray(journeyUserSessions.status, [...LIVE_STATUSES]);
 const SESSION = columnsOf(journeyUserSessions);
@@ -34,17 +41,21 @@ const LIVE_FOR_USER = prepared("live_for_user", liveForUserSql);
 const LIVE_FOR_USER_LOCKED = prepared("live_for_user_locked", `${liveForUserSql} FOR UPDATE OF s`);
 
 // An update's (bot, update_id) claim and, when it is new, the user's live sessions on the bot
-// locked — one round trip for a text update. The claim is counted first (the CTE runs once, before
-// the lateral read); a duplicate reads no session.
+// locked, each with its current step and the step after it — one round trip for a text update.
+// The claim is counted first (the CTE runs once, before the lateral read); a duplicate reads no
+// session. The steps are read from the session row as locked (a concurrent answer that moved it
+// on first is seen: the second answer applies to the next step).
 const CLAIM_AND_LOCK_LIVE = prepared(
   "update_claim_lock_live",
   `WITH claim AS (
      INSERT INTO processed_updates (bot_id, update_id, processed_at)
      SELECT b.bot_id, $3::bigint, now() FROM tenant_bots b WHERE b.tenant_id = $1 AND b.bot_id = $2
      ON CONFLICT DO NOTHING RETURNING 1)
-   SELECT c.claimed, live.* FROM (SELECT count(*)::int AS claimed FROM claim) c
-   LEFT JOIN LATERAL (${liveOnBotSql(4)} AND c.claimed = 1 FOR UPDATE OF s) live ON true
-   ORDER BY live."lastActivityAt" DESC, live."startedAt" DESC`,
+   SELECT c.claimed, live.*,
+          ${currentAndNextStepJsonSql({ journeyId: 'live."journeyId"', currentStepId: 'live."currentStepId"' })}
+     FROM (SELECT count(*)::int AS claimed FROM claim) c
+     LEFT JOIN LATERAL (${liveOnBotSql(4)} AND c.claimed = 1 FOR UPDATE OF s) live ON true
+    ORDER BY live."lastActivityAt" DESC, live."startedAt" DESC`,
 );
 
 const GET_LOCKED_WITH_BOT = prepared(
@@ -197,15 +208,20 @@ export class SessionsRepo {
     botId: string,
     updateId: number,
     telegramUserId: number,
-  ): Promise<{ claimed: boolean; live: Session[] }> {
-    const rows = await runPrepared<Session & { claimed: number }>(this.s.db, CLAIM_AND_LOCK_LIVE, [
-      this.s.tenantId,
-      botId,
-      updateId,
-      telegramUserId,
-    ]);
+  ): Promise<{ claimed: boolean; live: LiveWithSteps[] }> {
+    const rows = await runPrepared<Session & { claimed: number; stepJson: unknown; nextJson: unknown }>(
+      this.s.db,
+      CLAIM_AND_LOCK_LIVE,
+      [this.s.tenantId, botId, updateId, telegramUserId],
+    );
     const claimed = rows[0]?.claimed === 1;
-    const live = rows.filter((r) => r.id !== null).map(({ claimed: _, ...session }) => session as Session);
+    const live = rows
+      .filter((r) => r.id !== null)
+      .map(({ claimed: _, stepJson, nextJson, ...session }) => ({
+        session: session as Session,
+        step: stepFromJson(stepJson),
+        next: stepFromJson(nextJson),
+      }));
     return { claimed, live };
   }
 

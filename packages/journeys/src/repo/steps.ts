@@ -96,6 +96,30 @@ export async function setSteps(
 }
 
 const STEP = columnsOf(journeySteps, "st");
+
+/**
+ * For a statement that has a session row in scope: its current step (`stepJson`) and the live
+ * step after it (`nextJson`) as JSON, so a statement that locks the session can bring both along
+ * (one round trip less per answer). Read them back with stepFromJson.
+ */
+export const currentAndNextStepJsonSql = (session: { journeyId: string; currentStepId: string }) =>
+  `(SELECT to_jsonb(x) FROM (SELECT ${STEP} FROM journey_steps st
+      WHERE st.id = ${session.currentStepId} AND st.journey_id = ${session.journeyId}) x) AS "stepJson",
+   (SELECT to_jsonb(x) FROM (SELECT ${STEP} FROM journey_steps st
+      WHERE st.journey_id = ${session.journeyId} AND st.removed_at IS NULL AND st.step_order > (
+        SELECT c.step_order FROM journey_steps c WHERE c.id = ${session.currentStepId})
+      ORDER BY st.step_order LIMIT 1) x) AS "nextJson"`;
+
+/** A step row read as JSON (see currentAndNextStepJsonSql): timestamps back to Date. */
+export function stepFromJson(json: unknown): Step | null {
+  if (json === null || json === undefined) return null;
+  const row = json as Omit<Step, "createdAt" | "removedAt"> & { createdAt: string | null; removedAt: string | null };
+  return {
+    ...row,
+    createdAt: row.createdAt === null ? null : new Date(row.createdAt),
+    removedAt: row.removedAt === null ? null : new Date(row.removedAt),
+  };
+}
 const ofTenant = "EXISTS (SELECT 1 FROM journeys j WHERE j.id = st.journey_id AND j.tenant_id = $1)";
 const NEXT_STEP_AFTER = prepared(
   "step_next_after",

@@ -3,7 +3,7 @@ import { handleAnswer } from "../engine/answer.ts";
 import { type Dispatcher, type Effects, type EngineContext, emptyEffects } from "../engine/context.ts";
 import { startJourneyForUser } from "../engine/start.ts";
 import type { Logger } from "../logger.ts";
-import { type Session, TenantRepository } from "../repo/index.ts";
+import { type LiveWithSteps, TenantRepository } from "../repo/index.ts";
 import { withRetry } from "../retry.ts";
 import { type ClassifiedUpdate, classifyUpdate, updateIdOf } from "./parse.ts";
 
@@ -67,9 +67,9 @@ export async function processUpdate(deps: UpdateDeps, bot: WebhookBot, body: unk
 }
 
 /** A text is the answer of the first locked live session that waits on a question. */
-async function answer(ctx: EngineContext, live: Session[], text: string): Promise<string> {
-  for (const session of live) {
-    const r = await handleAnswer(ctx, session, text);
+async function answer(ctx: EngineContext, live: LiveWithSteps[], text: string): Promise<string> {
+  for (const { session, step, next } of live) {
+    const r = await handleAnswer(ctx, session, text, { step, next });
     if (r.outcome !== "not_waiting") return r.outcome;
   }
   return "no_session_waiting";

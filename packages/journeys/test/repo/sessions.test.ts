@@ -115,9 +115,19 @@ describe("one live session per (journey, user)", () => {
     );
     const first = await repo.transaction((r) => r.sessions.claimUpdateLockingLive(bot.botId, 501, user));
     expect(first.claimed).toBe(true);
-    expect(first.live.map((s) => s.id)).toEqual([s2!.id, s1!.id]);
-    expect(first.live[0]).toMatchObject({ tenantId, journeyId: j2.id, telegramUserId: user, status: "active" });
-    expect(first.live[0]!.startedAt).toBeInstanceOf(Date);
+    expect(first.live.map((l) => l.session.id)).toEqual([s2!.id, s1!.id]);
+    expect(first.live[0]!.session).toMatchObject({
+      tenantId,
+      journeyId: j2.id,
+      telegramUserId: user,
+      status: "active",
+    });
+    expect(first.live[0]!.session.startedAt).toBeInstanceOf(Date);
+    // Neither session stands on a step yet: no step, no next.
+    expect(first.live.map(({ step, next }) => [step, next])).toEqual([
+      [null, null],
+      [null, null],
+    ]);
     // The same update again: not claimed, and no session read.
     const again = await repo.transaction((r) => r.sessions.claimUpdateLockingLive(bot.botId, 501, user));
     expect(again).toEqual({ claimed: false, live: [] });
@@ -132,6 +142,34 @@ describe("one live session per (journey, user)", () => {
       [bot.botId],
     );
     expect(rows.map((r) => Number(r.update_id))).toEqual([501, 502]);
+  });
+
+  it("claimUpdateLockingLive brings each session's current step and the live step after it", async () => {
+    const { repo, bot, journey: j, steps } = await journey();
+    const user = newUser();
+    const s = await repo.sessions.insertLive(j.id, user, user);
+    await repo.sessions.updateCurrentStep(s!.id, steps[0]!.id);
+    const claim = (updateId: number) =>
+      repo.transaction((r) => r.sessions.claimUpdateLockingLive(bot.botId, updateId, user));
+    const [onFirst] = (await claim(601)).live;
+    expect(onFirst!.step).toEqual(steps[0]);
+    expect(onFirst!.step!.createdAt).toBeInstanceOf(Date);
+    expect(onFirst!.next).toEqual(steps[1]);
+    // The step after it removed: the next live one is the one after that.
+    await env.handle.pool.query("UPDATE journey_steps SET removed_at = now() WHERE id = $1", [steps[1]!.id]);
+    const [skipping] = (await claim(602)).live;
+    expect(skipping!.next?.id).toBe(steps[2]!.id);
+    // Standing on a removed step: that step (removed_at set), as getStep returns it.
+    await repo.sessions.updateCurrentStep(s!.id, steps[1]!.id);
+    const [onRemoved] = (await claim(603)).live;
+    expect(onRemoved!.step?.id).toBe(steps[1]!.id);
+    expect(onRemoved!.step!.removedAt).toBeInstanceOf(Date);
+    expect(onRemoved!.step).toEqual(await repo.getStep(steps[1]!.id));
+    // On the last step: no next.
+    await repo.sessions.updateCurrentStep(s!.id, steps[3]!.id);
+    const [onLast] = (await claim(604)).live;
+    expect(onLast!.step?.id).toBe(steps[3]!.id);
+    expect(onLast!.next).toBeNull();
   });
 });
 
