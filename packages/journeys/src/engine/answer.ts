@@ -33,6 +33,29 @@ export async function handleAnswer(
     log.info({ answer_key: config.answer_key, validation: config.validation }, "answer invalid: re-prompted");
     return { outcome: "invalid", session, error };
   }
+  if (next?.stepType === "question") {
+    // The most frequent case: store, stand on the next question and queue its text in one
+    // statement — what storeAnswerAndAdvance and runFrom's question step do in two.
+    const nextConfig = next.config as Record<string, unknown>;
+    const asked = await ctx.repo.sessions.storeAnswerAndAsk(session.id, String(config.answer_key), result.value, {
+      stepId: next.id,
+      botId: ctx.botId,
+      text: String(nextConfig.text),
+    });
+    ctx.effects.outboxIds.push(asked.outboxId);
+    log.info({ answer_key: config.answer_key }, "answer stored");
+    ctx.log.info(
+      {
+        journey_id: session.journeyId,
+        session_id: session.id,
+        step_id: next.id,
+        step_order: next.stepOrder,
+        answer_key: nextConfig.answer_key,
+      },
+      "question asked",
+    );
+    return { outcome: "accepted", session: asked.session, value: result.value };
+  }
   const stored = await ctx.repo.sessions.storeAnswerAndAdvance(
     session.id,
     String(config.answer_key),

@@ -84,6 +84,25 @@ const STORE_ANSWER = prepared(
     RETURNING ${SESSION}`,
 );
 
+// An answer followed by a question, in one statement: store the answer, stand the session on the
+// question ($5) and queue its text ($7) for bot $6 — nothing when the session, the step (of its
+// journey) or the bot is not this tenant's.
+const STORE_ANSWER_AND_ASK = prepared(
+  "session_store_answer_and_ask",
+  `WITH upd AS (
+     UPDATE journey_user_sessions
+        SET answers = coalesce(answers, '{}'::jsonb) || jsonb_build_object($3::text, $4::jsonb),
+            current_step_id = $5::uuid, last_activity_at = now()
+      WHERE tenant_id = $1 AND id = $2::uuid AND ${stepOfSessionSql(5)}
+        AND EXISTS (SELECT 1 FROM tenant_bots b WHERE b.tenant_id = $1 AND b.bot_id = $6)
+      RETURNING ${SESSION}),
+   asked AS (
+     INSERT INTO journey_outbox (tenant_id, bot_id, session_id, telegram_chat_id, message_content)
+     SELECT u."tenantId", $6, u.id, u."telegramChatId", $7::jsonb FROM upd u
+     RETURNING id)
+   SELECT upd.*, (SELECT id FROM asked) AS "outboxId" FROM upd`,
+);
+
 const SCHEDULED = columnsOf(journeyScheduledMessages);
 const getScheduledSql = `SELECT ${SCHEDULED} FROM journey_scheduled_messages WHERE tenant_id = $1 AND id = $2::uuid`;
 const GET_SCHEDULED = {
@@ -292,6 +311,31 @@ export class SessionsRepo {
     ]);
     if (!row) throw notFound(nextStepId ? "session or step" : "session");
     return row;
+  }
+
+  /**
+   * storeAnswerAndAdvance onto the question `questionStepId` and addOutbox of its text for `botId`,
+   * in one statement (an answer followed by a question is the most frequent transition).
+   */
+  async storeAnswerAndAsk(
+    id: string,
+    answerKey: string,
+    value: unknown,
+    question: { stepId: string; botId: string; text: string },
+  ): Promise<{ session: Session; outboxId: number }> {
+    if (!isUuid(id) || !isUuid(question.stepId)) throw notFound("session");
+    const [row] = await runPrepared<Session & { outboxId: number }>(this.s.db, STORE_ANSWER_AND_ASK, [
+      this.s.tenantId,
+      id,
+      answerKey,
+      JSON.stringify(value),
+      question.stepId,
+      question.botId,
+      JSON.stringify({ text: question.text }),
+    ]);
+    if (!row) throw notFound("session, step or bot");
+    const { outboxId, ...session } = row;
+    return { session, outboxId };
   }
 
   /** Cancel a session and everything it still had waiting (delays and unsent messages). */

@@ -235,4 +235,41 @@ describe("session writes", () => {
     expect((await repo.journeys.list()).length).toBe(1);
     await expectDomainError(repo.sessions.storeAnswerAndAdvance(crypto.randomUUID(), "k", 1, null), "NOT_FOUND");
   });
+
+  it("storeAnswerAndAsk stores, stands on the question and queues its text, all or nothing", async () => {
+    const { repo, bot, journey: j, steps } = await journey();
+    const user = newUser();
+    const s = await repo.sessions.insertLive(j.id, user, 4242);
+    const asked = await repo.sessions.storeAnswerAndAsk(s!.id, "name", "Ann", {
+      stepId: steps[1]!.id,
+      botId: bot.botId,
+      text: `Next? "quoted" 🚀`,
+    });
+    expect(asked.session).toMatchObject({ id: s!.id, currentStepId: steps[1]!.id, answers: { name: "Ann" } });
+    expect(asked.session.lastActivityAt).toBeInstanceOf(Date);
+    const outbox = await repo.sessions.listOutbox(s!.id);
+    expect(outbox).toHaveLength(1);
+    expect(outbox[0]).toMatchObject({
+      id: asked.outboxId,
+      botId: bot.botId,
+      telegramChatId: 4242,
+      status: "pending",
+      messageContent: { text: `Next? "quoted" 🚀` },
+    });
+    // Another tenant's bot, a step of another journey, another tenant's session: nothing written.
+    const other = await journey();
+    const refused = [
+      () => repo.sessions.storeAnswerAndAsk(s!.id, "k", 1, { stepId: steps[2]!.id, botId: other.bot.botId, text: "x" }),
+      () => repo.sessions.storeAnswerAndAsk(s!.id, "k", 1, { stepId: other.steps[1]!.id, botId: bot.botId, text: "x" }),
+      () =>
+        other.repo.sessions.storeAnswerAndAsk(s!.id, "k", 1, {
+          stepId: steps[2]!.id,
+          botId: other.bot.botId,
+          text: "x",
+        }),
+    ];
+    for (const attempt of refused) await expectDomainError(attempt(), "NOT_FOUND");
+    expect(await repo.sessions.get(s!.id)).toMatchObject({ currentStepId: steps[1]!.id, answers: { name: "Ann" } });
+    expect(await repo.sessions.listOutbox(s!.id)).toHaveLength(1);
+  });
 });
