@@ -51,10 +51,11 @@ export async function fireScheduledMessage(deps: FireDeps, id: string): Promise<
         if (row.scheduledFor.getTime() - now.getTime() > EARLY_TOLERANCE_MS) {
           return { outcome: "early", scheduledFor: row.scheduledFor };
         }
-        // Lock the session here, once (resumeAfterDelay takes it as locked), with the bot id joined in.
-        const { session, botId } = await repo.sessions.getLockedWithBot(row.sessionId);
+        // Lock the session here, once (resumeAfterDelay takes it as locked), with the bot id and
+        // the session's step and the step after it joined in.
+        const { session, botId, step, next } = await repo.sessions.getLockedWithBot(row.sessionId);
         const ctx: EngineContext = { repo, botId, log, effects };
-        const resumed = await resumeAfterDelay(ctx, row, session);
+        const resumed = await resumeAfterDelay(ctx, row, session, { step, next });
         if (resumed.outcome === "skipped") return { outcome: "skipped", reason: "session_not_waiting" };
         return { outcome: "fired", sessionId: resumed.session.id, sessionStatus: resumed.session.status };
       }),

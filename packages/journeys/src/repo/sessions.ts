@@ -58,10 +58,12 @@ const CLAIM_AND_LOCK_LIVE = prepared(
     ORDER BY live."lastActivityAt" DESC, live."startedAt" DESC`,
 );
 
+// A session locked, with its journey's bot, its current step and the step after it.
 const GET_LOCKED_WITH_BOT = prepared(
   "session_locked_with_bot",
-  `SELECT ${SESSION_S}, j.bot_id AS "botId" FROM journey_user_sessions s JOIN journeys j ON j.id = s.journey_id
-    WHERE s.tenant_id = $1 AND s.id = $2::uuid AND j.tenant_id = $1 FOR UPDATE OF s`,
+  `SELECT locked.*, ${currentAndNextStepJsonSql({ journeyId: 'locked."journeyId"', currentStepId: 'locked."currentStepId"' })}
+     FROM (SELECT ${SESSION_S}, j.bot_id AS "botId" FROM journey_user_sessions s JOIN journeys j ON j.id = s.journey_id
+            WHERE s.tenant_id = $1 AND s.id = $2::uuid AND j.tenant_id = $1 FOR UPDATE OF s) locked`,
 );
 
 // Fields left out are kept: $4 says whether current_step_id is set (to $5, which may be NULL).
@@ -118,6 +120,16 @@ const SCHEDULE = prepared(
      FROM journey_user_sessions s JOIN journey_steps st ON st.journey_id = s.journey_id
     WHERE s.tenant_id = $1 AND s.id = $2::uuid AND st.id = $3::uuid
    RETURNING ${SCHEDULED}`,
+);
+// A fired delay: its row marked sent and its session active again, in one statement.
+const RESUME_FROM_DELAY = prepared(
+  "session_resume_from_delay",
+  `WITH fired AS (
+     UPDATE journey_scheduled_messages SET status = 'sent', sent_at = now(), error = NULL
+      WHERE tenant_id = $1 AND id = $3::uuid AND session_id = $2::uuid RETURNING 1)
+   UPDATE journey_user_sessions SET status = 'active', last_activity_at = now()
+    WHERE tenant_id = $1 AND id = $2::uuid AND EXISTS (SELECT 1 FROM fired)
+   RETURNING ${SESSION}`,
 );
 const MARK_SCHEDULED_SENT = prepared(
   "scheduled_mark_sent",
@@ -179,12 +191,17 @@ export class SessionsRepo {
    * A session row-locked, with its journey's bot id (a join, not a second read): what firing a
    * delay needs before it resumes the session.
    */
-  async getLockedWithBot(id: string): Promise<{ session: Session; botId: string }> {
+  /** A session row-locked, with its journey's bot, its current step and the live step after it. */
+  async getLockedWithBot(id: string): Promise<LiveWithSteps & { botId: string }> {
     if (!isUuid(id)) throw notFound("session");
-    const [row] = await runPrepared<Session & { botId: string }>(this.s.db, GET_LOCKED_WITH_BOT, [this.s.tenantId, id]);
+    const [row] = await runPrepared<Session & { botId: string; stepJson: unknown; nextJson: unknown }>(
+      this.s.db,
+      GET_LOCKED_WITH_BOT,
+      [this.s.tenantId, id],
+    );
     if (!row) throw notFound("session");
-    const { botId, ...session } = row;
-    return { session, botId };
+    const { botId, stepJson, nextJson, ...session } = row;
+    return { session, botId, step: stepFromJson(stepJson), next: stepFromJson(nextJson) };
   }
 
   /** The user's live (active or waiting_delay) session in this journey, optionally row-locked. */
@@ -396,6 +413,14 @@ export class SessionsRepo {
       id,
     ]);
     return row ?? null;
+  }
+
+  /** markScheduledSent of delay row `scheduledId` and the session made active again, in one statement. */
+  async resumeFromDelay(sessionId: string, scheduledId: string): Promise<Session> {
+    if (!isUuid(sessionId) || !isUuid(scheduledId)) throw notFound("session");
+    const [row] = await runPrepared<Session>(this.s.db, RESUME_FROM_DELAY, [this.s.tenantId, sessionId, scheduledId]);
+    if (!row) throw notFound("session or scheduled message");
+    return row;
   }
 
   async markScheduledSent(id: string): Promise<void> {

@@ -62,6 +62,30 @@ describe("scheduled and outbox rows", () => {
     );
   });
 
+  it("getLockedWithBot brings the bot and the steps; resumeFromDelay marks the row sent and the session active", async () => {
+    const ctx = await liveSession();
+    const delayStep = ctx.steps[2]!;
+    await ctx.repo.sessions.update(ctx.session.id, { status: "waiting_delay", currentStepId: delayStep.id });
+    const row = await ctx.schedule(1);
+    const locked = await ctx.repo.transaction((r) => r.sessions.getLockedWithBot(ctx.session.id));
+    expect(locked.botId).toBe(ctx.bot.botId);
+    expect(locked.session).toMatchObject({ id: ctx.session.id, status: "waiting_delay", currentStepId: delayStep.id });
+    expect([locked.step, locked.next]).toEqual([delayStep, ctx.steps[3]]);
+    // Another tenant's repository, or a row of another session: refused, nothing written.
+    const other = await liveSession();
+    await expectDomainError(other.repo.sessions.resumeFromDelay(ctx.session.id, row.id), "NOT_FOUND");
+    await expectDomainError(
+      ctx.repo.sessions.resumeFromDelay(ctx.session.id, (await other.schedule(1)).id),
+      "NOT_FOUND",
+    );
+    expect((await ctx.repo.sessions.getScheduled(row.id))?.status).toBe("pending");
+    expect((await ctx.repo.sessions.get(ctx.session.id)).status).toBe("waiting_delay");
+    const active = await ctx.repo.sessions.resumeFromDelay(ctx.session.id, row.id);
+    expect(active).toMatchObject({ id: ctx.session.id, status: "active", currentStepId: delayStep.id });
+    expect(await ctx.repo.sessions.getScheduled(row.id)).toMatchObject({ status: "sent", error: null });
+    expect((await ctx.repo.sessions.getScheduled(row.id))?.sentAt).toBeInstanceOf(Date);
+  });
+
   it("getScheduled skipLocked skips a row another transaction holds", async () => {
     const ctx = await liveSession();
     const row = await ctx.schedule(1);
