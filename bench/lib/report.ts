@@ -72,6 +72,7 @@ export function resultsJson(m: Measured) {
       webhook_fraction_of_bare: frac(w?.bare),
       webhook_fraction_of_tx: frac(w?.tx),
       webhook_with_worker_sends_to_fake: w?.sentDuringRun ?? null,
+      webhook_answers_stored: w?.answersStored ?? null,
       webhook_without_worker: w?.oursWithoutWorker
         ? {
             answers_per_s: ok(w.oursWithoutWorker),

@@ -5,7 +5,7 @@
  * run and with the same driver and bodies: a bare Fastify route and a plain-`pg` transaction route.
  */
 import { freePort, type Proc, startProc } from "../../scripts/lib/procs.ts";
-import { dropOutboxBacklog, vacuum } from "../lib/db.ts";
+import { dropOutboxBacklog, vacuum, withDb } from "../lib/db.ts";
 import type { FakeClient } from "../lib/fake.ts";
 import { type MeasuredLoad, runLoad } from "../lib/load-run.ts";
 import type { RssTracker } from "../lib/rss.ts";
@@ -30,6 +30,8 @@ export interface WebhookResult {
   tx: MeasuredLoad;
   /** Messages the worker sent to the fake during our run. */
   sentDuringRun: number;
+  /** Answers the sessions gained in each of our runs: one per update answered 200, else the run fails. */
+  answersStored: { ours: number; oursWithoutWorker: number | null };
 }
 
 const START_PARAM = "bench_answers";
@@ -119,24 +121,58 @@ async function measure(
 
   await stack.startWorker();
   await fake.reset();
-  const ours = await runLoad(stack, load(stack.apiUrl, 300_000_000), {
-    api: stack.api?.child.pid,
-    worker: stack.worker?.child.pid,
-  });
+  const [ours, storedOurs] = await countingAnswers(stack, () =>
+    runLoad(stack, load(stack.apiUrl, 300_000_000), { api: stack.api?.child.pid, worker: stack.worker?.child.pid }),
+  );
   const sentDuringRun = (await fake.stats()).sent;
   rss.sample();
   await stack.stopWorker();
   await dropOutboxBacklog(stack);
 
   let oursWithoutWorker: MeasuredLoad | null = null;
+  let storedWithoutWorker: number | null = null;
   if (opts.withoutWorker) {
     await vacuum(stack);
-    oursWithoutWorker = await runLoad(stack, load(stack.apiUrl, 400_000_000), { api: stack.api?.child.pid });
+    [oursWithoutWorker, storedWithoutWorker] = await countingAnswers(stack, () =>
+      runLoad(stack, load(stack.apiUrl, 400_000_000), { api: stack.api?.child.pid }),
+    );
     rss.sample();
     await dropOutboxBacklog(stack);
   }
   await vacuum(stack);
-  return { ours, oursWithoutWorker, bare, tx, sentDuringRun };
+  return {
+    ours,
+    oursWithoutWorker,
+    bare,
+    tx,
+    sentDuringRun,
+    answersStored: { ours: storedOurs, oursWithoutWorker: storedWithoutWorker },
+  };
+}
+
+/** Answers stored in all sessions (keys of their answers objects). */
+const storedAnswers = (stack: Stack) =>
+  withDb(stack, async (db) => {
+    const { rows } = await db.query<{ n: number }>(
+      "SELECT coalesce(sum((SELECT count(*) FROM jsonb_object_keys(answers))), 0)::int AS n FROM journey_user_sessions",
+    );
+    return rows[0]!.n;
+  });
+
+/**
+ * A run of ours, checked: every update answered 200 must have stored its answer (each is a new
+ * answer to a waiting question), so a fast figure cannot come from answers that did nothing.
+ */
+async function countingAnswers(stack: Stack, run: () => Promise<MeasuredLoad>): Promise<[MeasuredLoad, number]> {
+  const before = await storedAnswers(stack);
+  const result = await run();
+  const stored = (await storedAnswers(stack)) - before;
+  const answered = result.total_requests - result.errors;
+  if (stored !== answered) {
+    throw new Error(`${answered} updates answered 200 but ${stored} answers stored`);
+  }
+  console.log(`webhook: ${stored} answers stored, one per update answered`);
+  return [result, stored];
 }
 
 interface CeilingServer {
