@@ -144,6 +144,42 @@ describe("one live session per (journey, user)", () => {
     expect(rows.map((r) => Number(r.update_id))).toEqual([501, 502]);
   });
 
+  it("claimUpdateLockingLive waits for a concurrent transition and brings the steps of the session it left", async () => {
+    const { repo, bot, journey: j, steps } = await journey();
+    const user = newUser();
+    const s = await repo.sessions.insertLive(j.id, user, user);
+    await repo.sessions.updateCurrentStep(s!.id, steps[0]!.id);
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let locked!: () => void;
+    const isLocked = new Promise<void>((resolve) => {
+      locked = resolve;
+    });
+    // The first update holds the session and moves it on a step while the second one waits.
+    const first = repo.transaction(async (r) => {
+      const { live } = await r.sessions.claimUpdateLockingLive(bot.botId, 701, user);
+      locked();
+      await held;
+      await r.sessions.updateCurrentStep(live[0]!.session.id, steps[1]!.id);
+    });
+    await isLocked;
+    let secondDone = false;
+    const second = repo
+      .transaction((r) => r.sessions.claimUpdateLockingLive(bot.botId, 702, user))
+      .finally(() => {
+        secondDone = true;
+      });
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    expect(secondDone).toBe(false); // blocked on the row lock
+    release();
+    await first;
+    const [after] = (await second).live;
+    expect(after!.session.currentStepId).toBe(steps[1]!.id);
+    expect([after!.step?.id, after!.next?.id]).toEqual([steps[1]!.id, steps[2]!.id]);
+  });
+
   it("claimUpdateLockingLive brings each session's current step and the live step after it", async () => {
     const { repo, bot, journey: j, steps } = await journey();
     const user = newUser();
