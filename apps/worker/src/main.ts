@@ -2,7 +2,7 @@
  * The worker process (`npm run start:worker`): fires delays, sends outbox messages, sweeps. Stateless;
  * run as many as needed — they share the queues, and Postgres rows decide who does what.
  */
-import { createLogger, loadConfigOrExit, QUEUES, scrubToken, sendNowDispatcher } from "@journeys/core";
+import { createLogger, loadConfigOrExit, QUEUES, scrubToken, sendNowDispatcher, startDueWaker } from "@journeys/core";
 import closeWithGrace from "close-with-grace";
 import { createWorkerDeps } from "./deps.ts";
 import { fireDelayProcessor } from "./processors/fire-delay.ts";
@@ -68,12 +68,16 @@ const health = setInterval(async () => {
   }
 }, healthIntervalMs(config.sweepIntervalMs));
 
+// Ends the workers' blocking waits when a delayed job falls due, whatever the Redis `hz` setting.
+const waker = startDueWaker([queues.delays, queues.outbox], redis, log.child({ component: "due-waker" }));
+
 closeWithGrace(
   { delay: SHUTDOWN_GRACE_MS, logger: { error: (msg: unknown) => log.error({ detail: String(msg) }, "shutdown") } },
   async ({ signal, err }) => {
     if (err) log.error({ err: scrubToken(err.message) }, "shutting down after an error");
     else log.info({ signal }, "shutting down: no new jobs, finishing active ones");
     clearInterval(health);
+    waker.stop();
     await Promise.all(workers.map((w) => w.close()));
     await deps.close();
     log.info("worker stopped");

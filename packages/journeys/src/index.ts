@@ -16,6 +16,7 @@ export * from "./errors.ts";
 export * from "./logger.ts";
 export * from "./queue/connection.ts";
 export * from "./queue/dispatcher.ts";
+export * from "./queue/due-waker.ts";
 export * from "./queue/names.ts";
 export * from "./repo/index.ts";
 export * from "./retry.ts";

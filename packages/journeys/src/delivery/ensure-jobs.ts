@@ -1,6 +1,7 @@
 import type { Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import { enqueueDelay, enqueueOutbox, type Queues } from "../queue/dispatcher.ts";
+import { dueAtFromScore } from "../queue/due-waker.ts";
 import { delayJobId, outboxJobId } from "../queue/names.ts";
 
 /**
@@ -69,5 +70,5 @@ const succeeds = (p: Promise<unknown>) =>
 /** When a delayed job will run: BullMQ scores the delayed set with timestamp × 4096 (+ a sequence). */
 async function delayedDueAt(queue: Queue, redis: Redis, jobId: string): Promise<number | null> {
   const score = await redis.zscore(queue.toKey("delayed"), jobId);
-  return score === null ? null : Math.floor(Number(score) / 0x1000);
+  return score === null ? null : dueAtFromScore(score);
 }
