@@ -5,7 +5,7 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { createInterface } from "node:readline";
-import { ROOT, TSX } from "../../scripts/lib/procs.ts";
+import { ROOT, TSX, tsxArgs } from "../../scripts/lib/procs.ts";
 
 const KEEP_LINES = 400;
 
@@ -33,7 +33,7 @@ export function spawnService(
   env: Record<string, string>,
   opts: { verbose?: boolean } = {},
 ): Service {
-  const child = spawn(TSX, [entry], {
+  const child = spawn(TSX, tsxArgs(entry), {
     cwd: ROOT,
     detached: true,
     stdio: ["ignore", "pipe", "pipe"],

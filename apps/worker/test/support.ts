@@ -21,7 +21,7 @@ import {
   type UpdateDeps,
   type WebhookBot,
 } from "../../../packages/journeys/src/index.ts";
-import { ENTRY, ROOT, TSX } from "../../../scripts/lib/procs.ts";
+import { ENTRY, ROOT, TSX, tsxArgs } from "../../../scripts/lib/procs.ts";
 import { createTestEnv, type TestEnv } from "../../../test/support/context.ts";
 import { addBot, repoFor } from "../../../test/support/fixtures.ts";
 
@@ -64,7 +64,7 @@ export async function spawnWorker(
   name = `worker-${spawned.length + 1}`,
   extra: Record<string, string> = {},
 ): Promise<WorkerProc> {
-  const child = spawn(TSX, [ENTRY.worker], {
+  const child = spawn(TSX, tsxArgs(ENTRY.worker), {
     cwd: ROOT,
     detached: true,
     stdio: ["ignore", "pipe", "pipe"],

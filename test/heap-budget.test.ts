@@ -1,0 +1,32 @@
+/**
+ * The API and the worker run with a V8 heap budget (README, Footprint): the npm scripts production
+ * uses (Dockerfile, docker-compose.yml) and the harness that starts them for npm start, verify, the
+ * bench and the fault suite must give the same one, and the process must actually get it.
+ */
+import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { expect, it } from "vitest";
+import { ENTRY, HEAP_FLAGS, ROOT, TSX, tsxArgs } from "../scripts/lib/procs.ts";
+
+const scripts = JSON.parse(readFileSync(`${ROOT}package.json`, "utf8")).scripts as Record<string, string>;
+
+it("start:api, start:worker and the harness pass the same heap budget", () => {
+  expect(scripts["start:api"]).toBe(`tsx ${HEAP_FLAGS.join(" ")} ${ENTRY.api}`);
+  expect(scripts["start:worker"]).toBe(`tsx ${HEAP_FLAGS.join(" ")} ${ENTRY.worker}`);
+  expect(tsxArgs(ENTRY.worker, ["x"])).toEqual([...HEAP_FLAGS, ENTRY.worker, "x"]);
+  expect(tsxArgs(ENTRY.fakeTelegram)).toEqual([ENTRY.fakeTelegram]);
+});
+
+it("tsx hands the budget to the node process it starts", () => {
+  const limitMb = Number(
+    execFileSync(
+      TSX,
+      [...HEAP_FLAGS, "-e", "console.log(require('node:v8').getHeapStatistics().heap_size_limit / 1048576)"],
+      { cwd: ROOT, encoding: "utf8" },
+    ).trim(),
+  );
+  const budget = Number(/--max-old-space-size=(\d+)/.exec(HEAP_FLAGS.join(" "))![1]);
+  // The limit is the old generation's budget plus the young generation's.
+  expect(limitMb).toBeGreaterThanOrEqual(budget);
+  expect(limitMb).toBeLessThan(budget + 128);
+});
