@@ -21,7 +21,8 @@ export async function handleAnswer(
 ): Promise<AnswerOutcome> {
   if (session.status !== "active" || !session.currentStepId) return { outcome: "not_waiting" };
   // The step after it comes with it (one statement); it is used only if the answer is valid.
-  const { step, next } = steps?.step ? steps : await ctx.repo.stepAndNext(session.currentStepId);
+  const { step, next } =
+    steps?.step?.id === session.currentStepId ? steps : await ctx.repo.stepAndNext(session.currentStepId);
   if (step?.stepType !== "question" || step.removedAt) return { outcome: "not_waiting" };
   const config = step.config as Record<string, unknown>;
   const log = ctx.log.child({ journey_id: session.journeyId, session_id: session.id, step_id: step.id });
