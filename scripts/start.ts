@@ -5,10 +5,13 @@
  */
 import { parseArgs } from "node:util";
 import { loadConfigOrExit, runMigrations } from "../packages/journeys/src/index.ts";
-import { ENTRY, type Proc, startProc, waitForHttp } from "./lib/procs.ts";
+import { DEFAULT_FAKE_TELEGRAM_PORT, ENTRY, type Proc, startProc, waitForHttp } from "./lib/procs.ts";
 
 const { values } = parseArgs({
-  options: { "fake-telegram": { type: "boolean", default: false }, "fake-port": { type: "string", default: "8081" } },
+  options: {
+    "fake-telegram": { type: "boolean", default: false },
+    "fake-port": { type: "string", default: DEFAULT_FAKE_TELEGRAM_PORT },
+  },
 });
 
 process.env.NODE_ENV ??= "development";

@@ -4,6 +4,7 @@
  * and the worker as child processes — and tears it down. `-- --url http://host:port` runs the same
  * checks against a running stack started with the fake Bot API (`npm start -- --fake-telegram`),
  * using DATABASE_URL and JWT_SECRET from the environment (NODE_ENV=development defaults otherwise).
+ * The fake is looked for at `--telegram URL`, else TELEGRAM_API_ROOT, else where `npm start` puts it.
  */
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -11,7 +12,16 @@ import { isDeepStrictEqual, parseArgs } from "node:util";
 import { Redis } from "ioredis";
 import pg from "pg";
 import { loadConfig } from "../packages/journeys/src/config.ts";
-import { ENTRY, freePort, type Proc, ROOT, startProc, TSX, waitForHttp } from "./lib/procs.ts";
+import {
+  DEFAULT_FAKE_TELEGRAM_PORT,
+  ENTRY,
+  freePort,
+  type Proc,
+  ROOT,
+  startProc,
+  TSX,
+  waitForHttp,
+} from "./lib/procs.ts";
 
 const { values } = parseArgs({
   options: { url: { type: "string" }, telegram: { type: "string" }, verbose: { type: "boolean", default: false } },
@@ -30,8 +40,21 @@ function report(n: number, name: string, ok: boolean, evidence: string) {
 
 async function setUp(): Promise<{ env: Record<string, string>; apiUrl: string; fakeRoot: string }> {
   if (values.url) {
-    const base = loadConfig(process.env);
-    const fakeRoot = (values.telegram ?? base.telegramApiRoot).replace(/\/$/, "");
+    // The checks talk to the fake's control API, so the real Telegram is never a default here.
+    const fakeRoot = (
+      values.telegram ??
+      process.env.TELEGRAM_API_ROOT ??
+      `http://127.0.0.1:${DEFAULT_FAKE_TELEGRAM_PORT}`
+    ).replace(/\/$/, "");
+    try {
+      await fetch(`${fakeRoot}/_fake/stats`, { signal: AbortSignal.timeout(5000) }).then((r) => {
+        if (!r.ok) throw new Error(`answered ${r.status}`);
+      });
+    } catch (err) {
+      throw new Error(
+        `no fake Bot API at ${fakeRoot} (${(err as Error).message}): start the stack with \`npm start -- --fake-telegram\`, or pass --telegram URL`,
+      );
+    }
     return { env: { ...(process.env as Record<string, string>) }, apiUrl: values.url.replace(/\/$/, ""), fakeRoot };
   }
   const id = randomBytes(4).toString("hex");

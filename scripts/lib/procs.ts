@@ -16,6 +16,9 @@ export const ENTRY = {
   fakeTelegram: "packages/fake-telegram/src/cli.ts",
 } as const;
 
+/** Where `npm start -- --fake-telegram` runs the fake Bot API unless told otherwise. */
+export const DEFAULT_FAKE_TELEGRAM_PORT = "8081";
+
 /**
  * V8's old-generation budget for the API and the worker, as package.json's start:api and
  * start:worker set it (keep the two in step). The live heap under load is about 50 MB; without a
