@@ -1,5 +1,5 @@
-/** Run `fn` over `items` with at most `parallel` in flight (the bench's and the fault suite's drivers). */
-export async function inParallel<T>(items: T[], parallel: number, fn: (item: T, i: number) => Promise<void>) {
+/** Run `fn` over `items` with at most `parallel` in flight (the bench, the fault suite, the worker tests). */
+export async function inParallel<T>(items: T[], parallel: number, fn: (item: T, i: number) => Promise<unknown>) {
   let next = 0;
   const lane = async () => {
     while (next < items.length) {

@@ -225,15 +225,7 @@ export function updateDeps(env: TestEnv, dispatcher: Dispatcher): UpdateDeps {
   };
 }
 
-/** Run `fn` over `items` with at most `n` in flight. */
-export async function inParallel<T>(items: T[], n: number, fn: (item: T) => Promise<unknown>) {
-  const queue = [...items];
-  await Promise.all(
-    Array.from({ length: n }, async () => {
-      for (let item = queue.shift(); item !== undefined; item = queue.shift()) await fn(item);
-    }),
-  );
-}
+export { inParallel } from "../../../scripts/lib/parallel.ts";
 
 /**
  * A worker test file's set-up: its database and queue prefix (`createTestEnv(envOverrides)`), the

@@ -1,7 +1,7 @@
 import type { Session, Step } from "../repo/index.ts";
 import { type ValidationKind, validateAnswer } from "../validation/index.ts";
 import type { EngineContext } from "./context.ts";
-import { runFrom, say } from "./run.ts";
+import { logAsked, runFrom, say } from "./run.ts";
 
 export type AnswerOutcome =
   | { outcome: "not_waiting" }
@@ -45,16 +45,7 @@ export async function handleAnswer(
     });
     ctx.effects.outboxIds.push(asked.outboxId);
     log.info({ answer_key: config.answer_key }, "answer stored");
-    ctx.log.info(
-      {
-        journey_id: session.journeyId,
-        session_id: session.id,
-        step_id: next.id,
-        step_order: next.stepOrder,
-        answer_key: nextConfig.answer_key,
-      },
-      "question asked",
-    );
+    logAsked(ctx.log, next, { journey_id: session.journeyId, session_id: session.id });
     return { outcome: "accepted", session: asked.session, value: result.value };
   }
   const stored = await ctx.repo.sessions.storeAnswerAndAdvance(

@@ -16,6 +16,15 @@ async function say(ctx: EngineContext, session: Session, text: string) {
   return row;
 }
 
+/** The log line of a question put to the user; `log` or `bindings` name the journey and the session. */
+function logAsked(log: EngineContext["log"], step: Step, bindings: Record<string, unknown> = {}) {
+  const config = step.config as Record<string, unknown>;
+  log.info(
+    { ...bindings, step_id: step.id, step_order: step.stepOrder, answer_key: config.answer_key },
+    "question asked",
+  );
+}
+
 /**
  * Run a locked session from `step` until a step blocks (question, delay) or the journey ends.
  * Caller holds the session's row lock inside the transaction `ctx.repo` is bound to.
@@ -36,7 +45,7 @@ export async function runFrom(ctx: EngineContext, session: Session, start: Step 
         break;
       case "question":
         await say(ctx, session, String(config.text));
-        log.info({ step_id: step.id, step_order: step.stepOrder, answer_key: config.answer_key }, "question asked");
+        logAsked(log, step);
         // Every caller passes the session as its own statement just wrote it (last_activity_at is
         // fresh): when that write already stood it on this question, a second update adds nothing.
         if (session.status === "active" && session.currentStepId === step.id) return session;
@@ -73,4 +82,4 @@ export async function runFrom(ctx: EngineContext, session: Session, start: Step 
   throw new Error(`session ${session.id} ran more than ${MAX_STEPS_PER_RUN} steps in one transition`);
 }
 
-export { say };
+export { logAsked, say };

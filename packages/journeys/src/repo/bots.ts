@@ -18,13 +18,15 @@ export function summarize(row: BotRow): BotSummary {
   return rest;
 }
 
-// INSERT … SELECT from this tenant's bot row: another tenant's bot id inserts nothing.
-const CLAIM_UPDATE = prepared(
-  "update_claim",
-  `INSERT INTO processed_updates (bot_id, update_id, processed_at)
+/**
+ * Claim (bot $2, update_id $3) for tenant $1: INSERT … SELECT from this tenant's bot row, so another
+ * tenant's bot id inserts nothing; a claim already made inserts nothing either. Also the first part
+ * of the text update's claim-and-lock statement (sessions.ts).
+ */
+export const CLAIM_UPDATE_SQL = `INSERT INTO processed_updates (bot_id, update_id, processed_at)
    SELECT b.bot_id, $3::bigint, now() FROM tenant_bots b WHERE b.tenant_id = $1 AND b.bot_id = $2
-   ON CONFLICT DO NOTHING RETURNING update_id`,
-);
+   ON CONFLICT DO NOTHING`;
+const CLAIM_UPDATE = prepared("update_claim", `${CLAIM_UPDATE_SQL} RETURNING update_id`);
 
 export class BotsRepo {
   constructor(private readonly s: Scope) {}

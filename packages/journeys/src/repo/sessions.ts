@@ -9,8 +9,9 @@ import {
   type SessionStatus,
 } from "../db/schema.ts";
 import { notFound } from "../errors.ts";
+import { CLAIM_UPDATE_SQL } from "./bots.ts";
 import { isUuid, LIVE_STATUSES, type Scope } from "./scope.ts";
-import { currentAndNextStepJsonSql, type Step, stepFromJson } from "./steps.ts";
+import { currentAndNextStepJsonSql, type Step, withSteps } from "./steps.ts";
 
 export type Session = typeof journeyUserSessions.$inferSelect;
 export type ScheduledMessage = typeof journeyScheduledMessages.$inferSelect;
@@ -35,7 +36,7 @@ const liveOnBotSql = (
   n: number,
 ) => `SELECT ${SESSION_S} FROM journey_user_sessions s JOIN journeys j ON j.id = s.journey_id
   WHERE s.tenant_id = $1 AND j.tenant_id = $1 AND j.bot_id = $2 AND s.telegram_user_id = $${n}
-    AND s.status IN ('active', 'waiting_delay')`;
+    AND s.status IN (${LIVE_STATUSES.map((status) => `'${status}'`).join(", ")})`;
 const liveForUserSql = `${liveOnBotSql(3)} ORDER BY s.last_activity_at DESC, s.started_at DESC`;
 const LIVE_FOR_USER = prepared("live_for_user", liveForUserSql);
 const LIVE_FOR_USER_LOCKED = prepared("live_for_user_locked", `${liveForUserSql} FOR UPDATE OF s`);
@@ -47,10 +48,7 @@ const LIVE_FOR_USER_LOCKED = prepared("live_for_user_locked", `${liveForUserSql}
 // on first is seen: the second answer applies to the next step).
 const CLAIM_AND_LOCK_LIVE = prepared(
   "update_claim_lock_live",
-  `WITH claim AS (
-     INSERT INTO processed_updates (bot_id, update_id, processed_at)
-     SELECT b.bot_id, $3::bigint, now() FROM tenant_bots b WHERE b.tenant_id = $1 AND b.bot_id = $2
-     ON CONFLICT DO NOTHING RETURNING 1)
+  `WITH claim AS (${CLAIM_UPDATE_SQL} RETURNING 1)
    SELECT c.claimed, live.*,
           ${currentAndNextStepJsonSql({ journeyId: 'live."journeyId"', currentStepId: 'live."currentStepId"' })}
      FROM (SELECT count(*)::int AS claimed FROM claim) c
@@ -77,14 +75,12 @@ const UPDATE_SESSION = prepared(
    RETURNING ${SESSION}`,
 );
 
-const STORE_ANSWER = prepared(
-  "session_store_answer",
-  `UPDATE journey_user_sessions
+// Answer $4 stored under key $3 and the session moved to step $5 (NULL: the end).
+const storeAnswerSql = `UPDATE journey_user_sessions
       SET answers = coalesce(answers, '{}'::jsonb) || jsonb_build_object($3::text, $4::jsonb),
           current_step_id = $5::uuid, last_activity_at = now()
-    WHERE tenant_id = $1 AND id = $2::uuid AND ${stepOfSessionSql(5)}
-    RETURNING ${SESSION}`,
-);
+    WHERE tenant_id = $1 AND id = $2::uuid AND ${stepOfSessionSql(5)}`;
+const STORE_ANSWER = prepared("session_store_answer", `${storeAnswerSql} RETURNING ${SESSION}`);
 
 // An answer followed by a question, in one statement: store the answer, stand the session on the
 // question ($5) and queue its text ($7) for bot $6 — nothing when the session, the step (of its
@@ -92,12 +88,8 @@ const STORE_ANSWER = prepared(
 const STORE_ANSWER_AND_ASK = prepared(
   "session_store_answer_and_ask",
   `WITH upd AS (
-     UPDATE journey_user_sessions
-        SET answers = coalesce(answers, '{}'::jsonb) || jsonb_build_object($3::text, $4::jsonb),
-            current_step_id = $5::uuid, last_activity_at = now()
-      WHERE tenant_id = $1 AND id = $2::uuid AND ${stepOfSessionSql(5)}
-        AND EXISTS (SELECT 1 FROM tenant_bots b WHERE b.tenant_id = $1 AND b.bot_id = $6)
-      RETURNING ${SESSION}),
+     ${storeAnswerSql} AND EXISTS (SELECT 1 FROM tenant_bots b WHERE b.tenant_id = $1 AND b.bot_id = $6)
+     RETURNING ${SESSION}),
    asked AS (
      INSERT INTO journey_outbox (tenant_id, bot_id, session_id, telegram_chat_id, message_content)
      SELECT u."tenantId", $6, u.id, u."telegramChatId", $7::jsonb FROM upd u
@@ -188,10 +180,9 @@ export class SessionsRepo {
   }
 
   /**
-   * A session row-locked, with its journey's bot id (a join, not a second read): what firing a
-   * delay needs before it resumes the session.
+   * A session row-locked, with its journey's bot id, its current step and the live step after it
+   * (joined in, not further reads): what firing a delay needs before it resumes the session.
    */
-  /** A session row-locked, with its journey's bot, its current step and the live step after it. */
   async getLockedWithBot(id: string): Promise<LiveWithSteps & { botId: string }> {
     if (!isUuid(id)) throw notFound("session");
     const [row] = await runPrepared<Session & { botId: string; stepJson: unknown; nextJson: unknown }>(
@@ -200,8 +191,9 @@ export class SessionsRepo {
       [this.s.tenantId, id],
     );
     if (!row) throw notFound("session");
-    const { botId, stepJson, nextJson, ...session } = row;
-    return { session, botId, step: stepFromJson(stepJson), next: stepFromJson(nextJson) };
+    const { rest, step, next } = withSteps(row);
+    const { botId, ...session } = rest;
+    return { session, botId, step, next };
   }
 
   /** The user's live (active or waiting_delay) session in this journey, optionally row-locked. */
@@ -253,11 +245,11 @@ export class SessionsRepo {
     const claimed = rows[0]?.claimed === 1;
     const live = rows
       .filter((r) => r.id !== null)
-      .map(({ claimed: _, stepJson, nextJson, ...session }) => ({
-        session: session as Session,
-        step: stepFromJson(stepJson),
-        next: stepFromJson(nextJson),
-      }));
+      .map((r) => {
+        const { rest, step, next } = withSteps(r);
+        const { claimed: _, ...session } = rest;
+        return { session, step, next };
+      });
     return { claimed, live };
   }
 

@@ -96,6 +96,9 @@ export async function setSteps(
 }
 
 const STEP = columnsOf(journeySteps, "st");
+/** Condition and order for `st`, the live steps of journey `journey` after step order `order`: take the first. */
+const liveStepsAfterSql = (journey: string, order: string) =>
+  `st.journey_id = ${journey} AND st.removed_at IS NULL AND st.step_order > ${order} ORDER BY st.step_order`;
 
 /**
  * For a statement that has a session row in scope: its current step (`stepJson`) and the live
@@ -105,13 +108,21 @@ const STEP = columnsOf(journeySteps, "st");
 export const currentAndNextStepJsonSql = (session: { journeyId: string; currentStepId: string }) =>
   `(SELECT to_jsonb(x) FROM (SELECT ${STEP} FROM journey_steps st
       WHERE st.id = ${session.currentStepId} AND st.journey_id = ${session.journeyId}) x) AS "stepJson",
-   (SELECT to_jsonb(x) FROM (SELECT ${STEP} FROM journey_steps st
-      WHERE st.journey_id = ${session.journeyId} AND st.removed_at IS NULL AND st.step_order > (
-        SELECT c.step_order FROM journey_steps c WHERE c.id = ${session.currentStepId})
-      ORDER BY st.step_order LIMIT 1) x) AS "nextJson"`;
+   (SELECT to_jsonb(x) FROM (SELECT ${STEP} FROM journey_steps st WHERE ${liveStepsAfterSql(
+     session.journeyId,
+     `(SELECT c.step_order FROM journey_steps c WHERE c.id = ${session.currentStepId})`,
+   )} LIMIT 1) x) AS "nextJson"`;
+
+/** A row with the two columns of currentAndNextStepJsonSql: the rest of it, and the two steps. */
+export function withSteps<R extends { stepJson: unknown; nextJson: unknown }>(
+  row: R,
+): { rest: Omit<R, "stepJson" | "nextJson">; step: Step | null; next: Step | null } {
+  const { stepJson, nextJson, ...rest } = row;
+  return { rest, step: stepFromJson(stepJson), next: stepFromJson(nextJson) };
+}
 
 /** A step row read as JSON (see currentAndNextStepJsonSql): timestamps back to Date. */
-export function stepFromJson(json: unknown): Step | null {
+function stepFromJson(json: unknown): Step | null {
   if (json === null || json === undefined) return null;
   const row = json as Omit<Step, "createdAt" | "removedAt"> & { createdAt: string | null; removedAt: string | null };
   return {
@@ -123,17 +134,14 @@ export function stepFromJson(json: unknown): Step | null {
 const ofTenant = "EXISTS (SELECT 1 FROM journeys j WHERE j.id = st.journey_id AND j.tenant_id = $1)";
 const NEXT_STEP_AFTER = prepared(
   "step_next_after",
-  `SELECT ${STEP} FROM journey_steps st
-    WHERE st.journey_id = $2::uuid AND ${ofTenant} AND st.removed_at IS NULL AND st.step_order > $3
-    ORDER BY st.step_order LIMIT 1`,
+  `SELECT ${STEP} FROM journey_steps st WHERE ${ofTenant} AND ${liveStepsAfterSql("$2::uuid", "$3")} LIMIT 1`,
 );
 const STEP_AND_NEXT = prepared(
   "step_and_next",
   `SELECT ${STEP} FROM journey_steps st
     WHERE ${ofTenant} AND (st.id = $2::uuid OR st.id = (
-      SELECT n.id FROM journey_steps n JOIN journey_steps c ON c.journey_id = n.journey_id
-       WHERE c.id = $2::uuid AND n.removed_at IS NULL AND n.step_order > c.step_order
-       ORDER BY n.step_order LIMIT 1))`,
+      SELECT st.id FROM journey_steps st JOIN journey_steps c ON c.journey_id = st.journey_id
+       WHERE c.id = $2::uuid AND ${liveStepsAfterSql("c.journey_id", "c.step_order")} LIMIT 1))`,
 );
 
 /** The live step after `stepOrder` in this journey, or null at the end. */
