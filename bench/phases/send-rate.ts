@@ -53,21 +53,21 @@ export async function sendRatePhase(
   const probeChat = 7_000_000 + opts.run * 100_000 + 99_999;
   if (opts.probe) chats.push({ bot: opts.probe, chat: probeChat });
   const ids = await withDb(stack, async (db) => {
-    const r = await db.query<{ id: number }>(
+    const r = await db.query<{ id: number; botId: string }>(
       `INSERT INTO journey_outbox (tenant_id, bot_id, telegram_chat_id, message_content)
        SELECT t, b, c, jsonb_build_object('text', 'bench backlog ' || c) FROM unnest($1::text[], $2::text[], $3::bigint[]) AS x(t, b, c)
-       RETURNING id`,
+       RETURNING id, bot_id AS "botId"`,
       [chats.map((c) => c.bot.tenantId), chats.map((c) => c.bot.botId), chats.map((c) => c.chat)],
     );
-    return r.rows.map((row) => Number(row.id));
+    return r.rows.map((row) => ({ id: Number(row.id), botId: row.botId }));
   });
   const connection = new Redis(stack.base.redisUrl, { maxRetriesPerRequest: 1 });
   const queues = createQueues(connection, stack.prefix);
-  const probeId = opts.probe ? ids.pop() : undefined;
+  const probeRow = opts.probe ? ids.pop() : undefined;
   const cpu0 = cpuMs(stack.worker?.child.pid);
-  await inParallel(ids, 50, (id) => enqueueOutbox(queues, id));
+  await inParallel(ids, 50, (row) => enqueueOutbox(queues, row));
   const probeAt = Date.now();
-  if (probeId !== undefined) await enqueueOutbox(queues, probeId);
+  if (probeRow !== undefined) await enqueueOutbox(queues, probeRow);
   await queues.close();
   connection.disconnect();
 

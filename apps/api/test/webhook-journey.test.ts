@@ -87,7 +87,7 @@ describe("seeded Broker Sign Up through the webhook", () => {
     expect(job!.timestamp + job!.opts.delay!).toBeGreaterThanOrEqual(row.scheduledFor.getTime() - 5_000);
     const sends = await h.api.deps.queues.outbox.getJobs(["waiting", "delayed", "prioritized", "wait"]);
     const byId = new Map(sends.map((j) => [j.id, j.data]));
-    for (const o of outbox) expect(byId.get(outboxJobId(o.id))).toEqual({ outboxId: o.id });
+    for (const o of outbox) expect(byId.get(outboxJobId(o.id))).toEqual({ outboxId: o.id, botId: o.botId });
     expect(h.fake.sent()).toEqual([]); // the API never sends itself: the worker does, from the outbox
   });
 

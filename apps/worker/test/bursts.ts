@@ -25,7 +25,7 @@ export function bursts(env: TestEnv, fake: FakeTelegram, queues: Queues) {
          FROM generate_series(0, $5::int - 1) g RETURNING id`,
         [tenant, bot.botId, firstChat, prefix, count],
       );
-      await Promise.all(rows.map((r) => enqueueOutbox(queues, r.id)));
+      await Promise.all(rows.map((r) => enqueueOutbox(queues, { id: r.id, botId: bot.botId })));
       return { bot, ids: rows.map((r) => r.id) };
     },
 

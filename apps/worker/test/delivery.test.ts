@@ -178,8 +178,8 @@ describe("cancelled rows", () => {
       telegramChatId: 7002,
       text: "c-sentinel",
     });
-    await enqueueOutbox(q.queues, cancelled.id);
-    await enqueueOutbox(q.queues, sentinel.id);
+    await enqueueOutbox(q.queues, cancelled);
+    await enqueueOutbox(q.queues, sentinel);
     // A chat is flushed in id order: once the later row arrived, the earlier one was passed over.
     await fake.waitForMessages({ botId: bot.telegramBotId, chatId: 7002, count: 1 });
     await waitFor(

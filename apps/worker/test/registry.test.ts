@@ -48,7 +48,13 @@ describe("processor registry", () => {
     await expect(handle(job(JOBS.sendOutbox, { outboxId: "1; DROP TABLE" }))).rejects.toBeInstanceOf(
       UnrecoverableError,
     );
+    await expect(handle(job(JOBS.sendOutbox, { outboxId: 1, botId: "../x" }))).rejects.toBeInstanceOf(
+      UnrecoverableError,
+    );
     expect(ran).toBe(false);
+    await handle(job(JOBS.sendOutbox, { outboxId: 1 })); // queued before jobs named their bot
+    await handle(job(JOBS.sendOutbox, { outboxId: 1, botId: "my_bot" }));
+    expect(ran).toBe(true);
   });
 
   it("maps DomainErrors to UnrecoverableError and leaves other errors to BullMQ's retries", async () => {

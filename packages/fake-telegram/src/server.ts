@@ -84,6 +84,8 @@ export interface FakeTelegram {
   webhookOf(botId: number): { url: string; secretToken?: string } | undefined;
   blockChat(chatId: number, botId?: number): void;
   failNext(method: string, response: FailureSpec, count?: number): void;
+  /** The next `count` calls of `method` are answered `ms` later (as a slow Telegram would). */
+  delayNext(method: string, ms: number, count?: number): void;
   setRateLimit(perSecond: number | null): void;
   stats(): FakeTelegramStats;
   deliverUpdate(botId: number, update: object): Promise<Delivery>;
@@ -114,6 +116,7 @@ export class FakeTelegramServer implements FakeTelegram, BotApiState {
   private readonly registered = new Map<string, FakeBotInfo>(); // by token
   private blocked = new Set<string>(); // "<botId|*>:<chatId>"
   private failures = new Map<string, FailureSpec[]>(); // by lower-cased method
+  private delays = new Map<string, number[]>(); // by lower-cased method
   private recentSends = new Map<number, number[]>(); // accepted send times in the last second, per bot
   private peaks = new Map<number, number>();
   private rejected429 = 0;
@@ -160,6 +163,8 @@ export class FakeTelegramServer implements FakeTelegram, BotApiState {
       if (!(err instanceof RequestError)) throw err;
       parsed = err;
     }
+    const hold = this.takeFrom(this.delays, method);
+    if (hold) await new Promise((resolve) => setTimeout(resolve, hold));
     const seq = ++this.seq;
     const at = now();
     const bot = this.botForToken(token);
@@ -186,10 +191,15 @@ export class FakeTelegramServer implements FakeTelegram, BotApiState {
   }
 
   private takeFailure(method: string): ApiResult | undefined {
-    const queue = this.failures.get(method.toLowerCase());
-    const failure = queue?.shift();
-    if (queue?.length === 0) this.failures.delete(method.toLowerCase());
+    const failure = this.takeFrom(this.failures, method);
     return failure && apiError(failure.status, failure.description, failure.retryAfter);
+  }
+
+  private takeFrom<T>(queues: Map<string, T[]>, method: string): T | undefined {
+    const queue = queues.get(method.toLowerCase());
+    const next = queue?.shift();
+    if (queue?.length === 0) queues.delete(method.toLowerCase());
+    return next;
   }
 
   /** The bot a token stands for, or undefined when Telegram would answer 401. */
@@ -262,6 +272,13 @@ export class FakeTelegramServer implements FakeTelegram, BotApiState {
     const queue = this.failures.get(key) ?? [];
     for (let i = 0; i < count; i++) queue.push(response);
     this.failures.set(key, queue);
+  }
+
+  delayNext(method: string, ms: number, count = 1): void {
+    const key = method.toLowerCase();
+    const queue = this.delays.get(key) ?? [];
+    for (let i = 0; i < count; i++) queue.push(ms);
+    this.delays.set(key, queue);
   }
 
   setRateLimit(perSecond: number | null): void {
@@ -356,6 +373,7 @@ export class FakeTelegramServer implements FakeTelegram, BotApiState {
     this.sentMessages = [];
     this.blocked = new Set();
     this.failures = new Map();
+    this.delays = new Map();
     this.recentSends = new Map();
     this.peaks = new Map();
     this.rejected429 = 0;

@@ -213,6 +213,16 @@ describe("Bot API through grammY", () => {
     expect(fake.stats()).toMatchObject({ sent: 1, rejected429: 1 });
   });
 
+  it("answers the next calls of a method late when asked to", async () => {
+    fake.delayNext("sendMessage", 300);
+    const t0 = Date.now();
+    expect((await call("sendMessage", { chat_id: 6, text: "slow" })).status).toBe(200);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(280);
+    const t1 = Date.now();
+    expect((await call("sendMessage", { chat_id: 6, text: "fast" })).status).toBe(200);
+    expect(Date.now() - t1).toBeLessThan(280);
+  });
+
   it("injects 5xx failures count times", async () => {
     fake.failNext("getMe", { status: 502, description: "Bad Gateway" }, 2);
     for (let i = 0; i < 2; i++) {

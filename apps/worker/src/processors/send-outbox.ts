@@ -8,9 +8,9 @@ import { defineProcessor } from "./base.ts";
  * The row counts attempts, so neither path retries forever.
  */
 export const sendOutboxProcessor = (deps: SendDeps) =>
-  defineProcessor(JOBS.sendOutbox, async ({ outboxId }, { job, token }) => {
+  defineProcessor(JOBS.sendOutbox, async ({ outboxId, botId }, { job, token }) => {
     try {
-      return await sendOutboxChat(deps, outboxId);
+      return await sendOutboxChat(deps, outboxId, botId);
     } catch (err) {
       if (err instanceof RetryLaterError && err.retryAfterMs !== undefined) {
         await job.moveToDelayed(Date.now() + err.retryAfterMs, token);

@@ -15,9 +15,13 @@ export interface Prepared {
 
 const names = new Set<string>();
 
-/** `name` must be unique in the process: pg refuses two texts under one statement name. */
+/**
+ * `name` must be unique in the process: pg refuses two texts under one statement name. The text is
+ * joined into one line, so a `--` comment would swallow the rest of the statement: none allowed.
+ */
 export function prepared(name: string, text: string): Prepared {
   if (names.has(name)) throw new Error(`prepared statement ${name} defined twice`);
+  if (text.includes("--")) throw new Error(`prepared statement ${name}: no -- comments (the text becomes one line)`);
   names.add(name);
   return { name: `journeys_${name}`, text: text.replace(/\s+/g, " ").trim() };
 }

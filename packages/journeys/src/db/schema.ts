@@ -212,6 +212,11 @@ export const journeyOutbox = pgTable(
     status: varchar("status").notNull().default("pending").$type<ScheduledStatus>(),
     attempts: integer("attempts").notNull().default(0),
     createdAt: ts("created_at").notNull().defaultNow(),
+    /**
+     * The send lease: a sender claims the row until this time, sends it with no transaction open,
+     * then marks it. Past it (the sender died) the row is free to claim again; NULL when unclaimed.
+     */
+    claimedUntil: ts("claimed_until"),
     sentAt: ts("sent_at"),
     error: text("error"),
   },

@@ -46,16 +46,16 @@ export async function ensureDelayJob(
   return "present";
 }
 
-export async function ensureOutboxJob(queues: Queues, row: { id: number }): Promise<EnsureResult> {
+export async function ensureOutboxJob(queues: Queues, row: { id: number; botId: string }): Promise<EnsureResult> {
   const job = await queues.outbox.getJob(outboxJobId(row.id));
   if (!job) {
-    await enqueueOutbox(queues, row.id);
+    await enqueueOutbox(queues, row);
     return "added";
   }
   const state = await job.getState();
   if (state === "completed" || state === "failed" || state === "unknown") {
     await job.remove().catch(() => undefined);
-    await enqueueOutbox(queues, row.id);
+    await enqueueOutbox(queues, row);
     return "readded";
   }
   return "present"; // waiting, active, or delayed for a retry

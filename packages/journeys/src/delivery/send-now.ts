@@ -13,16 +13,16 @@ import { type SendDeps, sendOutboxChat } from "./send-outbox.ts";
 export function sendNowDispatcher(send: SendDeps, queued: Dispatcher): Dispatcher {
   return {
     async dispatch(effects: Effects) {
-      const [first] = effects.outboxIds;
+      const [first] = effects.outbox;
       if (first === undefined) return queued.dispatch(effects);
       try {
         // One transition writes to one chat, and a flush sends the whole chat in order.
-        await sendOutboxChat(send, first);
-        if (effects.scheduled.length > 0) await queued.dispatch({ outboxIds: [], scheduled: effects.scheduled });
+        await sendOutboxChat(send, first.id, first.botId);
+        if (effects.scheduled.length > 0) await queued.dispatch({ outbox: [], scheduled: effects.scheduled });
       } catch (err) {
         const level = err instanceof RetryLaterError ? "debug" : "warn";
         send.log[level](
-          { outbox_id: first, err: (err as Error).message },
+          { outbox_id: first.id, err: (err as Error).message },
           "sending after the fire failed: queued instead",
         );
         await queued.dispatch(effects); // rows already sent are skipped by their job

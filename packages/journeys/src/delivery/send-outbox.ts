@@ -14,6 +14,8 @@ export interface SendDeps {
   log: Logger;
   /** Tries per message before it is marked failed (default MAX_SEND_ATTEMPTS). */
   maxAttempts?: number;
+  /** How long a claimed row is this sender's (default SEND_LEASE_MS; tests shorten it). */
+  leaseMs?: number;
 }
 
 /** Retryable failures (429 beyond the in-call wait, 5xx, network) a message gets before it fails. */
@@ -21,7 +23,7 @@ export const MAX_SEND_ATTEMPTS = 8;
 
 /**
  * A 429 whose retry_after is at most this is waited out inside the call, up to IN_CALL_RETRIES
- * times: the row stays locked, so order holds and nothing else for the chat overtakes it. A longer
+ * times: the row stays leased, so order holds and nothing else for the chat overtakes it. A longer
  * wait, a 5xx or a network error goes back to the job (the row pending, its attempt counted).
  */
 export const IN_CALL_MAX_WAIT_S = 5;
@@ -41,63 +43,105 @@ export interface FlushResult {
   failed: number;
 }
 
+/**
+ * How long a claimed row is its sender's alone (the `claimed_until` lease). A send still without
+ * Telegram's answer LEASE_MARGIN_MS before then is aborted and counted as a failed try, so two
+ * senders never have one row in flight at once; a sender that dies leaves the row to be claimed
+ * again once the lease has run out.
+ */
+export const SEND_LEASE_MS = 15_000;
+const LEASE_MARGIN_MS = 2_000;
+
 type Step =
   | { kind: "done" }
   | { kind: "sent"; more: boolean }
   | { kind: "failed"; more: boolean }
   | { kind: "retry"; error: RetryLaterError }
-  | { kind: "behind"; outboxId: number };
+  | { kind: "behind"; outboxId: number }
+  | { kind: "busy"; outboxId: number }
+  | { kind: "other-bot"; botId: string };
 
 /**
  * Send the outbox row `outboxId` — by flushing its whole chat (same bot and Telegram chat) in id
- * order, one transaction per message: take a place in the bot's send limit (before the
- * transaction, so no connection or row lock waits for it; a place far off reschedules the job with
- * RetryLaterError), lock the chat's earliest pending row (waiting for any other sender of this
- * chat), send it, mark it sent, commit — the same statement says whether the chat has more. Telegram therefore sees one chat's messages
- * in journey order, retries included. A message that cannot be sent now stops the flush with
- * RetryLaterError (later rows must not overtake it); one that can never be sent is marked failed
- * and the flush goes on. A row already being retried is left to its own job (which flushes the
- * chat once it is through), so a row's attempts follow its own backoff, not the number of jobs
- * queued behind it. Dying between Telegram's answer and the commit leaves the row pending: it is
- * sent again (at-least-once).
+ * order, one message at a time: take a place in the bot's send limit (`botId`, from the job, else
+ * read from the row; before any claim, so nothing is held while waiting for it — a place far off
+ * reschedules the job with RetryLaterError), claim the chat's earliest pending row with a lease
+ * (one statement, no transaction left open), send it, then mark it sent — the same statement says
+ * whether the chat has more. Telegram therefore sees one chat's messages in journey order, retries
+ * included. While another sender's lease on the chat's first row runs, this job ends: that sender
+ * flushes the rest of the chat (its mark sees this job's row), and if it dies its own job's retry
+ * or the sweeper's does. A message that cannot be sent now stops the
+ * flush with RetryLaterError (later rows must not overtake it); one that can never be sent is marked
+ * failed and the flush goes on. A row already being retried is left to its own job (which flushes
+ * the chat once it is through), so a row's attempts follow its own backoff, not the number of jobs
+ * queued behind it. Dying between Telegram's answer and the mark leaves the row pending: it is sent
+ * again once its lease has run out (at-least-once).
  */
-export async function sendOutboxChat(deps: SendDeps, outboxId: number): Promise<FlushResult> {
+export async function sendOutboxChat(deps: SendDeps, outboxId: number, botHint?: string): Promise<FlushResult> {
   const result: FlushResult = { sent: 0, failed: 0 };
-  const own = await new SystemRepo(deps.db).outboxRow(outboxId);
-  if (own?.status !== "pending") return result; // gone, or sent (by a flush of its chat), failed or cancelled
-  const base = new TenantRepository(deps.db, own.tenantId, deps.encryptionKey);
-  const log = deps.log.child({ tenant_id: own.tenantId, bot_id: own.botId });
+  const system = new SystemRepo(deps.db);
+  let botId = botHint ?? (await system.outboxRow(outboxId))?.botId;
+  if (botId === undefined) return result; // gone
   for (;;) {
-    const slot = await deps.bots.reserve(own.botId, MAX_PLACE_WAIT_MS);
+    const slot = await deps.bots.reserve(botId, MAX_PLACE_WAIT_MS);
     if (!slot.ok) throw new RetryLaterError("waiting for a place in the bot's send limit", slot.waitMs);
-    const step = await slot.run(() => base.transaction((repo) => sendNext(deps, repo, own, log)));
-    if (step.kind === "done") return result;
-    if (step.kind === "retry") throw step.error;
-    if (step.kind === "behind") {
-      log.debug({ outbox_id: outboxId, behind_outbox_id: step.outboxId }, "chat waits for an earlier row's retry");
-      throw new RetryLaterError(`waiting for outbox row ${step.outboxId} of this chat to be retried`, BEHIND_RETRY_MS);
+    const forBot: string = botId;
+    const step = await slot.run(() => sendNext(deps, system, outboxId, forBot));
+    switch (step.kind) {
+      case "done":
+        return result;
+      case "retry":
+        throw step.error;
+      case "other-bot": // the job named another bot than the row's: take a place of the row's bot
+        botId = step.botId;
+        continue;
+      case "behind":
+        deps.log.debug(
+          { outbox_id: outboxId, behind_outbox_id: step.outboxId },
+          "chat waits for an earlier row's retry",
+        );
+        throw new RetryLaterError(
+          `waiting for outbox row ${step.outboxId} of this chat to be retried`,
+          BEHIND_RETRY_MS,
+        );
+      case "busy":
+        // Its holder flushes the chat on after it (its mark sees this job's row: committed before
+        // this job was queued), or — dying — leaves its own job to be retried or swept, which does.
+        deps.log.debug({ outbox_id: outboxId, busy_outbox_id: step.outboxId }, "chat is being sent by another job");
+        return result;
+      default:
+        result[step.kind]++;
+        if (!step.more) return result;
     }
-    result[step.kind]++;
-    if (!step.more) return result;
   }
 }
 
-async function sendNext(
-  deps: SendDeps,
-  repo: TenantRepository,
-  own: { id: number; botId: string; telegramChatId: number },
-  chatLog: Logger,
-): Promise<Step> {
-  const { botId, telegramChatId: chatId } = own;
-  const next = await repo.sessions.nextPendingOutboxForChat(botId, chatId);
-  if (!next) return { kind: "done" };
-  const { message, journeyId } = next;
-  if (message.id !== own.id && message.attempts > 0) return { kind: "behind", outboxId: message.id };
-  const log = chatLog.child({ journey_id: journeyId, session_id: message.sessionId, outbox_id: message.id });
+async function sendNext(deps: SendDeps, system: SystemRepo, outboxId: number, botId: string): Promise<Step> {
+  const leaseMs = deps.leaseMs ?? SEND_LEASE_MS;
+  const claim = await system.claimOutbox(outboxId, botId, leaseMs);
+  if (!claim) return { kind: "done" };
+  if (claim.botId !== botId) return { kind: "other-bot", botId: claim.botId };
+  const message = claim.claimed;
+  if (!message) {
+    // Nothing claimed. The job's own row settled (sent by a flush of its chat, failed, cancelled):
+    // nothing left for this job. Else the chat's first row is held by another sender, or retried.
+    if (claim.ownStatus !== "pending" || claim.nextId === null) return { kind: "done" };
+    if ((claim.leaseLeftMs ?? 0) > 0) return { kind: "busy", outboxId: claim.nextId };
+    return { kind: "behind", outboxId: claim.nextId };
+  }
+  const deadline = Date.now() + leaseMs - Math.min(LEASE_MARGIN_MS, leaseMs / 2);
+  const repo = new TenantRepository(deps.db, claim.tenantId, deps.encryptionKey);
   const attempt = message.attempts + 1;
+  const log = deps.log.child({
+    tenant_id: claim.tenantId,
+    bot_id: botId,
+    journey_id: claim.journeyId,
+    session_id: message.sessionId,
+    outbox_id: message.id,
+  });
   try {
     const api = await deps.bots.forBot(repo, botId);
-    await sendWaitingOutShort429(api, chatId, message.messageContent.text, log.child({ attempt }));
+    await sendWaitingOutShort429(api, claim.telegramChatId, message.messageContent.text, deadline, log, attempt);
   } catch (err) {
     return failedSend(deps, repo, message, attempt, err, log);
   }
@@ -106,14 +150,31 @@ async function sendNext(
   return { kind: "sent", more };
 }
 
-async function sendWaitingOutShort429(api: Api, chatId: number, text: string, log: Logger) {
+/**
+ * Send, waiting out a short 429 in the call (the lease keeps the row, so order holds). Every try
+ * ends by `deadline`, the lease's end less a margin: a try still waiting then is aborted (an
+ * HttpError, so a retryable failure), and a 429 whose wait would pass it goes back to the job.
+ */
+/** grammY types its signal parameter with the abort-controller shim's class; Node's own works. */
+const abortAt = (deadline: number) =>
+  AbortSignal.timeout(Math.max(1, deadline - Date.now())) as unknown as Parameters<Api["sendMessage"]>[3];
+
+async function sendWaitingOutShort429(
+  api: Api,
+  chatId: number,
+  text: string,
+  deadline: number,
+  log: Logger,
+  attempt: number,
+) {
   for (let retry = 1; ; retry++) {
     try {
-      return await api.sendMessage(chatId, text);
+      return await api.sendMessage(chatId, text, undefined, abortAt(deadline));
     } catch (err) {
       const wait = err instanceof GrammyError ? err.parameters.retry_after : undefined;
       if (wait === undefined || wait > IN_CALL_MAX_WAIT_S || retry > IN_CALL_RETRIES) throw err;
-      log.warn({ retry_after: wait, retry }, "Telegram rate limit (429): waiting retry_after, then retrying");
+      if (Date.now() + wait * 1000 + LEASE_MARGIN_MS > deadline) throw err;
+      log.warn({ attempt, retry_after: wait, retry }, "Telegram rate limit (429): waiting retry_after, then retrying");
       await new Promise((resolve) => setTimeout(resolve, wait * 1000));
     }
   }

@@ -43,7 +43,7 @@ export async function handleAnswer(
       botId: ctx.botId,
       text: String(nextConfig.text),
     });
-    ctx.effects.outboxIds.push(asked.outboxId);
+    ctx.effects.outbox.push({ id: asked.outboxId, botId: ctx.botId });
     log.info({ answer_key: config.answer_key }, "answer stored");
     logAsked(ctx.log, next, { journey_id: session.journeyId, session_id: session.id });
     return { outcome: "accepted", session: asked.session, value: result.value };

@@ -7,11 +7,12 @@ import type { TenantRepository } from "../repo/index.ts";
  * queue (the worker's sweeper finds any hint that never made it to Redis).
  */
 export interface Effects {
-  outboxIds: number[];
+  /** Outbox rows by id, with their bot (so a send job takes the bot's send place before any read). */
+  outbox: { id: number; botId: string }[];
   scheduled: { id: string; scheduledFor: Date }[];
 }
 
-export const emptyEffects = (): Effects => ({ outboxIds: [], scheduled: [] });
+export const emptyEffects = (): Effects => ({ outbox: [], scheduled: [] });
 
 /** Turns committed effects into queue jobs (BullMQ in production). */
 export interface Dispatcher {

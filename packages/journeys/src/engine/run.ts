@@ -12,7 +12,7 @@ async function say(ctx: EngineContext, session: Session, text: string) {
     telegramChatId: session.telegramChatId,
     text,
   });
-  ctx.effects.outboxIds.push(row.id);
+  ctx.effects.outbox.push({ id: row.id, botId: ctx.botId });
   return row;
 }
 

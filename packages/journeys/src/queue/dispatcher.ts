@@ -58,8 +58,12 @@ export async function enqueueDelay(queues: Queues, id: string, scheduledFor: Dat
   );
 }
 
-export async function enqueueOutbox(queues: Queues, outboxId: number) {
-  await queues.outbox.add(JOBS.sendOutbox, { outboxId }, { ...OUTBOX_JOB_OPTS, jobId: outboxJobId(outboxId) });
+export async function enqueueOutbox(queues: Queues, row: { id: number; botId: string }) {
+  await queues.outbox.add(
+    JOBS.sendOutbox,
+    { outboxId: row.id, botId: row.botId },
+    { ...OUTBOX_JOB_OPTS, jobId: outboxJobId(row.id) },
+  );
 }
 
 /**
@@ -70,7 +74,7 @@ export function queueDispatcher(queues: Queues, log: Logger): Dispatcher {
   return {
     async dispatch(effects: Effects) {
       const jobs = [
-        ...effects.outboxIds.map((id) => enqueueOutbox(queues, id)),
+        ...effects.outbox.map((row) => enqueueOutbox(queues, row)),
         ...effects.scheduled.map((s) => enqueueDelay(queues, s.id, s.scheduledFor)),
       ];
       const results = await Promise.allSettled(jobs);

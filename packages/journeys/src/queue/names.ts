@@ -21,7 +21,8 @@ export type JobName = (typeof JOBS)[keyof typeof JOBS];
 
 export interface JobPayloads {
   [JOBS.fireDelay]: { scheduledMessageId: string };
-  [JOBS.sendOutbox]: { outboxId: number };
+  /** `botId`: the row's bot, whose send place the job takes first (jobs queued before it was added lack it). */
+  [JOBS.sendOutbox]: { outboxId: number; botId?: string };
   [JOBS.sweep]: Record<string, never>;
 }
 
@@ -36,6 +37,7 @@ export const JOB_QUEUE: Record<JobName, QueueName> = {
 export const delayJobId = (scheduledMessageId: string) => `delay-${scheduledMessageId}`;
 export const outboxJobId = (outboxId: number) => `out-${outboxId}`;
 
+const BOT_ID_RE = /^[A-Za-z0-9_-]{1,64}$/;
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Validate a payload when a job starts; returns a reason string when it is malformed. */
@@ -47,9 +49,11 @@ export function checkPayload(name: string, data: unknown): string | null {
         ? null
         : "scheduledMessageId must be a uuid";
     case JOBS.sendOutbox:
-      return Number.isSafeInteger(d.outboxId) && (d.outboxId as number) > 0
+      if (!Number.isSafeInteger(d.outboxId) || (d.outboxId as number) <= 0)
+        return "outboxId must be a positive integer";
+      return d.botId === undefined || (typeof d.botId === "string" && BOT_ID_RE.test(d.botId))
         ? null
-        : "outboxId must be a positive integer";
+        : "botId must be a bot id";
     case JOBS.sweep:
       return null;
     default:

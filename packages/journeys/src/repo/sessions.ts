@@ -139,28 +139,19 @@ const ADD_OUTBOX = prepared(
       AND ($3::uuid IS NULL OR EXISTS (SELECT 1 FROM journey_user_sessions s WHERE s.tenant_id = $1 AND s.id = $3::uuid))
    RETURNING ${OUTBOX}`,
 );
-const NEXT_PENDING_FOR_CHAT = prepared(
-  "outbox_next_for_chat",
-  // The journey id as a subquery on the one row found, not a join: a join let the planner hash the
-  // whole sessions table (bloated by every answer's update) for each send.
-  `SELECT ${columnsOf(journeyOutbox, "o")},
-          (SELECT s.journey_id FROM journey_user_sessions s WHERE s.id = o.session_id) AS "journeyId"
-     FROM journey_outbox o
-    WHERE o.tenant_id = $1 AND o.bot_id = $2 AND o.telegram_chat_id = $3 AND o.status = 'pending'
-    ORDER BY o.id LIMIT 1 FOR UPDATE`,
-);
 /** For an updated outbox row: does another row of its chat wait? Saves a flush one empty transaction. */
 const moreInChatSql = `exists (select 1 from journey_outbox o where o.tenant_id = journey_outbox.tenant_id
   and o.bot_id = journey_outbox.bot_id and o.telegram_chat_id = journey_outbox.telegram_chat_id
   and o.status = 'pending' and o.id <> journey_outbox.id) AS more`;
 const MARK_OUTBOX_SENT = prepared(
   "outbox_mark_sent",
-  `UPDATE journey_outbox SET status = 'sent', sent_at = now(), attempts = attempts + 1, error = NULL
+  `UPDATE journey_outbox SET status = 'sent', sent_at = now(), attempts = attempts + 1, error = NULL,
+          claimed_until = NULL
     WHERE tenant_id = $1 AND id = $2 RETURNING ${moreInChatSql}`,
 );
 const MARK_OUTBOX_FAILED = prepared(
   "outbox_mark_failed",
-  `UPDATE journey_outbox SET status = 'failed', attempts = attempts + 1, error = $3
+  `UPDATE journey_outbox SET status = 'failed', attempts = attempts + 1, error = $3, claimed_until = NULL
     WHERE tenant_id = $1 AND id = $2 RETURNING ${moreInChatSql}`,
 );
 
@@ -491,25 +482,6 @@ export class SessionsRepo {
     return and(eq(journeyOutbox.tenantId, this.s.tenantId), eq(journeyOutbox.id, id));
   }
 
-  /**
-   * The earliest pending message of one chat (bot + Telegram chat), row-locked with its journey id.
-   * FOR UPDATE waits (no SKIP LOCKED): a concurrent sender of this chat finishes first, so messages
-   * to one chat leave in id order even with many workers.
-   */
-  async nextPendingOutboxForChat(
-    botId: string,
-    telegramChatId: number,
-  ): Promise<{ message: OutboxMessage; journeyId: string | null } | null> {
-    const [row] = await runPrepared<OutboxMessage & { journeyId: string | null }>(this.s.db, NEXT_PENDING_FOR_CHAT, [
-      this.s.tenantId,
-      botId,
-      telegramChatId,
-    ]);
-    if (!row) return null;
-    const { journeyId, ...message } = row;
-    return { message, journeyId };
-  }
-
   /** Returns whether another row of the same chat is still pending (a flush stops when none is). */
   async markOutboxSent(id: number): Promise<boolean> {
     const [row] = await runPrepared<{ more: boolean }>(this.s.db, MARK_OUTBOX_SENT, [this.s.tenantId, id]);
@@ -526,11 +498,14 @@ export class SessionsRepo {
     return row?.more ?? false;
   }
 
-  /** A failed try that will be retried: the row stays pending, with the count and the last error. */
+  /**
+   * A failed try that will be retried: the row stays pending, with the count and the last error,
+   * and its lease ends (its job's retry claims it again).
+   */
   async recordOutboxAttempt(id: number, error: string): Promise<void> {
     await this.s.db
       .update(journeyOutbox)
-      .set({ attempts: sql`${journeyOutbox.attempts} + 1`, error: error.slice(0, 2000) })
+      .set({ attempts: sql`${journeyOutbox.attempts} + 1`, error: error.slice(0, 2000), claimedUntil: null })
       .where(this.outboxRow(id));
   }
 }

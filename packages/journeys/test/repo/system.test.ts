@@ -122,6 +122,76 @@ describe("SystemRepo", () => {
     expect(await system.outboxRow(2 ** 50)).toBeNull();
   });
 
+  it("claimOutbox leases the chat's earliest pending row, once, until it is marked or its lease ends", async () => {
+    const w = await world(env);
+    const other = await world(env); // another tenant's chat: never touched
+    const add = (text: string) =>
+      w.repo.sessions.addOutbox({ sessionId: w.session.id, botId: w.bot.botId, telegramChatId: w.user, text });
+    const first = w.outbox; // "hi", added by world()
+    const second = await add("second");
+    const claimedUntil = async (id: number) =>
+      (
+        await env.handle.pool.query<{ until: Date | null }>(
+          "SELECT claimed_until AS until FROM journey_outbox WHERE id = $1",
+          [id],
+        )
+      ).rows[0]!.until;
+
+    // The job of the later row claims the chat's earliest: the chat leaves in id order.
+    const before = Date.now();
+    const c1 = await system.claimOutbox(second.id, w.bot.botId, 10_000);
+    expect(c1).toMatchObject({
+      tenantId: w.tenantId,
+      botId: w.bot.botId,
+      telegramChatId: w.user,
+      ownStatus: "pending",
+      nextId: first.id,
+      journeyId: w.journey.id,
+    });
+    expect(c1!.claimed).toEqual({ ...first, claimedUntil: expect.any(Date) });
+    const until = (await claimedUntil(first.id))!.getTime();
+    expect(until).toBeGreaterThanOrEqual(before + 10_000 - 1_000);
+    expect(until).toBeLessThanOrEqual(Date.now() + 10_000 + 1_000);
+
+    // While the lease runs, nobody claims that row, nor overtakes it with the next one.
+    const c2 = await system.claimOutbox(first.id, w.bot.botId, 10_000);
+    expect(c2).toMatchObject({ nextId: first.id, claimed: null });
+    expect(c2!.leaseLeftMs).toBeGreaterThan(8_000);
+    expect(await claimedUntil(second.id)).toBeNull();
+
+    // Marked sent: the lease ends with it, and the chat's next row is free — also for the job of
+    // the row just sent (a flush goes on through its chat).
+    expect(await w.repo.sessions.markOutboxSent(first.id)).toBe(true);
+    expect(await claimedUntil(first.id)).toBeNull();
+    const c3 = await system.claimOutbox(first.id, w.bot.botId, 10_000);
+    expect(c3).toMatchObject({ ownStatus: "sent", nextId: second.id });
+    expect(c3!.claimed?.id).toBe(second.id);
+
+    // A lease that ran out (its sender died) is claimed again.
+    await env.handle.pool.query("UPDATE journey_outbox SET claimed_until = now() - interval '1 second' WHERE id = $1", [
+      second.id,
+    ]);
+    expect((await system.claimOutbox(second.id, w.bot.botId, 10_000))!.claimed?.id).toBe(second.id);
+
+    // A failed try ends the lease; the row, now retried, is left to its own job.
+    await w.repo.sessions.recordOutboxAttempt(second.id, "503");
+    expect(await claimedUntil(second.id)).toBeNull();
+    const third = await add("third");
+    const behind = await system.claimOutbox(third.id, w.bot.botId, 10_000);
+    expect(behind).toMatchObject({ nextId: second.id, nextAttempts: 1, claimed: null });
+    expect(behind!.leaseLeftMs).toBeNull();
+    expect((await system.claimOutbox(second.id, w.bot.botId, 10_000))!.claimed?.id).toBe(second.id);
+
+    // The job names another bot than the row's: the row's bot is said, nothing is claimed.
+    await w.repo.sessions.markOutboxSent(second.id);
+    const wrong = await system.claimOutbox(third.id, other.bot.botId, 10_000);
+    expect(wrong).toMatchObject({ botId: w.bot.botId, tenantId: w.tenantId, claimed: null });
+    expect(await claimedUntil(third.id)).toBeNull();
+
+    expect(await claimedUntil(other.outbox.id)).toBeNull();
+    expect(await system.claimOutbox(2 ** 50, w.bot.botId, 10_000)).toBeNull();
+  });
+
   it("pruneProcessedUpdates forgets only claims older than the horizon", async () => {
     const tenantId = newTenant();
     const bot = await addBot(env, tenantId);
