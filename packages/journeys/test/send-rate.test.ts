@@ -47,6 +47,20 @@ describe("reserve", () => {
     for (const done of held.slice(1)) await done();
   });
 
+  it("frees a place given back unused at once, not a window later", async () => {
+    const given = [];
+    for (let i = 0; i < SENDS_PER_WINDOW; i++) {
+      const place = await limiter.reserve("unused", 1000);
+      if (place.ok) given.push(place);
+    }
+    expect(given).toHaveLength(SENDS_PER_WINDOW);
+    for (const place of given) await place.cancel();
+    // Had they been sends (done), the next place would be most of a second away.
+    const next = await limiter.reserve("unused", 200);
+    expect(next.ok).toBe(true);
+    if (next.ok) await next.done();
+  });
+
   it("keeps bots apart: one bot's full window leaves another's free", async () => {
     const held = await fill("busy");
     const other = await limiter.reserve("idle", 0);

@@ -30,6 +30,7 @@ export interface BotApis {
 interface Place {
   botId: string;
   done: () => Promise<void>;
+  cancel: () => Promise<void>;
   used: boolean;
 }
 
@@ -84,14 +85,14 @@ export function botApis(apiRoot: string, limiter: SendRateLimiter): BotApis {
     async reserve(botId, maxWaitMs) {
       const r = await limiter.reserve(botId, maxWaitMs);
       if (!r.ok) return r;
-      const place: Place = { botId, done: r.done, used: false };
+      const place: Place = { botId, done: r.done, cancel: r.cancel, used: false };
       return {
         ok: true,
         async run(fn) {
           try {
             return await reserved.run(place, fn);
           } finally {
-            if (!place.used) await place.done(); // nothing was sent: give the place back
+            if (!place.used) await place.cancel(); // nothing was sent: the place leaves the window
           }
         },
       };

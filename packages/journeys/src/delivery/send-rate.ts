@@ -19,7 +19,9 @@ const IN_FLIGHT_MAX_MS = 35_000;
  * ≥ 75% of the even spacing apart (≈ 25 ms): no bursts of 30 at once.
  * A fixed window (RateLimiterRedis's own) would let 30 through at the end of one second and 30
  * at the start of the next.
- * ARGV: points (1 = take a place, -1 = a send finished), whole seconds (unused), points limit,
+ * A place given back unused (`cancel`: nothing was sent with it) leaves the log at once.
+ * ARGV: points (1 = take a place, -1 = a send finished, -2 = a place given back unused), whole
+ * seconds (unused), points limit,
  * duration in seconds. Returns RLF's {consumed, msBeforeNext}; consumed > limit means "wait".
  */
 const SLIDING_LOG_LUA = `
@@ -28,6 +30,11 @@ local limit = tonumber(ARGV[3])
 local window = math.floor(tonumber(ARGV[4]) * 1000)
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+if tonumber(ARGV[1]) == -2 then
+  local newest = redis.call('ZRANGE', key, -1, -1, 'WITHSCORES')
+  if newest[1] and newest[1] ~= 'last' and tonumber(newest[2]) > now then redis.call('ZREM', key, newest[1]) end
+  return {0, 0}
+end
 if tonumber(ARGV[1]) < 0 then
   local flying = redis.call('ZRANGEBYSCORE', key, '(' .. now, '+inf', 'LIMIT', 0, 1)
   if flying[1] then redis.call('ZADD', key, 'XX', now, flying[1]) end
@@ -59,8 +66,13 @@ return {n + 1, window}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** A place taken (`done` once the send has finished), or how long until one is likely free. */
-export type Reservation = { ok: true; done: () => Promise<void> } | { ok: false; waitMs: number };
+/**
+ * A place taken — `done` once the send has finished, or `cancel` when nothing was sent with it —
+ * or how long until one is likely free.
+ */
+export type Reservation =
+  | { ok: true; done: () => Promise<void>; cancel: () => Promise<void> }
+  | { ok: false; waitMs: number };
 
 export interface SendRateLimiter {
   /**
@@ -109,12 +121,13 @@ export function redisSendRateLimiter(
       try {
         await limiter.consume(botId);
         let released = false;
-        const done = async () => {
+        // reward(1) runs the script with -1 (finished), reward(2) with -2 (given back unused).
+        const release = (points: 1 | 2) => async () => {
           if (released) return;
           released = true;
-          await limiter.reward(botId, 1).catch(() => undefined);
+          await limiter.reward(botId, points).catch(() => undefined);
         };
-        return { ok: true, done };
+        return { ok: true, done: release(1), cancel: release(2) };
       } catch (err) {
         if (!(err instanceof RateLimiterRes)) throw err;
         const wait = Number(err.msBeforeNext);
