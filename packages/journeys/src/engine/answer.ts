@@ -1,4 +1,5 @@
-import type { Session, Step } from "../repo/index.ts";
+import type { PeekedLive, Session, Step } from "../repo/index.ts";
+import { pgCode } from "../retry.ts";
 import { type ValidationKind, validateAnswer } from "../validation/index.ts";
 import type { EngineContext } from "./context.ts";
 import { logAsked, runFrom, say } from "./run.ts";
@@ -23,7 +24,7 @@ export async function handleAnswer(
   // The step after it comes with it (one statement); it is used only if the answer is valid.
   const { step, next } =
     steps?.step?.id === session.currentStepId ? steps : await ctx.repo.stepAndNext(session.currentStepId);
-  if (step?.stepType !== "question" || step.removedAt) return { outcome: "not_waiting" };
+  if (!waitingOn(session, step)) return { outcome: "not_waiting" };
   const config = step.config as Record<string, unknown>;
   const log = ctx.log.child({ journey_id: session.journeyId, session_id: session.id, step_id: step.id });
   const result = validateAnswer(config.validation as ValidationKind, text);
@@ -43,10 +44,7 @@ export async function handleAnswer(
       botId: ctx.botId,
       text: String(nextConfig.text),
     });
-    ctx.effects.outbox.push({ id: asked.outboxId, botId: ctx.botId });
-    log.info({ answer_key: config.answer_key }, "answer stored");
-    logAsked(ctx.log, next, { journey_id: session.journeyId, session_id: session.id });
-    return { outcome: "accepted", session: asked.session, value: result.value };
+    return asked_(ctx, log, session, next, asked, config, result.value);
   }
   const stored = await ctx.repo.sessions.storeAnswerAndAdvance(
     session.id,
@@ -57,4 +55,71 @@ export async function handleAnswer(
   log.info({ answer_key: config.answer_key }, "answer stored");
   const after = await runFrom(ctx, stored, next);
   return { outcome: "accepted", session: after, value: result.value };
+}
+
+/** Whether `session` waits on `step`, a question: it is active, stands on it, and it is live. */
+function waitingOn(session: Session, step: Step | null): step is Step {
+  return (
+    session.status === "active" &&
+    step !== null &&
+    step.id === session.currentStepId &&
+    step.stepType === "question" &&
+    !step.removedAt
+  );
+}
+
+function asked_(
+  ctx: EngineContext,
+  log: EngineContext["log"],
+  session: Session,
+  next: Step,
+  asked: { session: Session; outboxId: number },
+  config: Record<string, unknown>,
+  value: unknown,
+): AnswerOutcome {
+  ctx.effects.outbox.push({ id: asked.outboxId, botId: ctx.botId });
+  log.info({ answer_key: config.answer_key }, "answer stored");
+  logAsked(ctx.log, next, { journey_id: session.journeyId, session_id: session.id });
+  return { outcome: "accepted", session: asked.session, value };
+}
+
+/**
+ * The most frequent update — a valid answer to a question followed by another question — without a
+ * transaction: `live` was read without locks (peekLive). The session that takes the answer is the
+ * one handleAnswer would pick (the first live session waiting on a question); when the answer is
+ * valid and its next step is a question, one statement stores it, asks the next question and
+ * records `updateId`, and applies only if that session is unchanged since it was read. Null in every
+ * other case (no such session, an invalid answer, another kind of next step, a session changed or
+ * an update recorded in the meantime): nothing was written, and the caller takes the locking path.
+ * `ctx.repo` is not in a transaction.
+ */
+export async function answerIfUnchanged(
+  ctx: EngineContext,
+  updateId: number,
+  live: PeekedLive[],
+  text: string,
+): Promise<AnswerOutcome | null> {
+  const taker = live.find(({ session, step }) => waitingOn(session, step));
+  if (!taker) return null;
+  const { session, step, next, version } = taker;
+  if (!waitingOn(session, step) || next?.stepType !== "question") return null;
+  const config = step.config as Record<string, unknown>;
+  const result = validateAnswer(config.validation as ValidationKind, text);
+  if (!result.ok) return null;
+  const log = ctx.log.child({ journey_id: session.journeyId, session_id: session.id, step_id: step.id });
+  let asked: { session: Session; outboxId: number } | null;
+  try {
+    asked = await ctx.repo.sessions.storeAnswerAndAskIfUnchanged(
+      { id: session.id, version, stepId: step.id },
+      updateId,
+      String(config.answer_key),
+      result.value,
+      { stepId: next.id, botId: ctx.botId, text: String((next.config as Record<string, unknown>).text) },
+    );
+  } catch (err) {
+    if (pgCode(err) === "23505") return null; // the update was recorded meanwhile
+    throw err;
+  }
+  if (!asked) return null;
+  return asked_(ctx, log, session, next, asked, config, result.value);
 }

@@ -9,7 +9,7 @@ import { firstStep, getStep, nextStepAfter, setSteps, stepAndNext } from "./step
 
 export type { BotCredentials, BotSummary } from "./bots.ts";
 export type { Journey, JourneyFields, Trigger } from "./journeys.ts";
-export type { LiveWithSteps, OutboxMessage, ScheduledMessage, Session } from "./sessions.ts";
+export type { LiveWithSteps, OutboxMessage, PeekedLive, ScheduledMessage, Session } from "./sessions.ts";
 export type { SetStepsResult, Step } from "./steps.ts";
 export { SystemRepo } from "./system.ts";
 

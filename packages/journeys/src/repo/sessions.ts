@@ -23,6 +23,11 @@ export interface LiveWithSteps {
   next: Step | null;
 }
 
+/** A live session read without a lock, with its row version (Postgres xmin) as read. */
+export interface PeekedLive extends LiveWithSteps {
+  version: string;
+}
+
 const liveStatus = inArray(journeyUserSessions.status, [...LIVE_STATUSES]);
 const SESSION = columnsOf(journeyUserSessions);
 const SESSION_S = columnsOf(journeyUserSessions, "s");
@@ -95,6 +100,38 @@ const STORE_ANSWER_AND_ASK = prepared(
      SELECT u."tenantId", $6, u.id, u."telegramChatId", $7::jsonb FROM upd u
      RETURNING id)
    SELECT upd.*, (SELECT id FROM asked) AS "outboxId" FROM upd`,
+);
+
+// For an answer without a transaction: whether (bot $2, update $3) was already recorded, and the
+// user's live sessions on the bot as they are now — not locked — each with its row version (xmin)
+// and its current and next steps. Nothing is written.
+const PEEK_LIVE = prepared(
+  "update_peek_live",
+  `SELECT (SELECT count(*) FROM processed_updates p WHERE p.bot_id = $2 AND p.update_id = $3::bigint)::int AS seen,
+          live.*,
+          ${currentAndNextStepJsonSql({ journeyId: 'live."journeyId"', currentStepId: 'live."currentStepId"' })}
+     FROM (SELECT 1) one
+     LEFT JOIN LATERAL (${liveOnBotSql(4).replace("SELECT ", 'SELECT s.xmin::text AS "version", ')}) live ON true
+    ORDER BY live."lastActivityAt" DESC, live."startedAt" DESC`,
+);
+
+// STORE_ANSWER_AND_ASK, applied only if the session is still as read — version $8, active on
+// step $9 — and, in the same statement, update $10 of bot $6 recorded. A session changed since
+// (another answer, a cancel) stores nothing; an update recorded since fails on its primary key.
+const STORE_ANSWER_AND_ASK_IF_UNCHANGED = prepared(
+  "session_store_answer_and_ask_if_unchanged",
+  `WITH upd AS (
+     ${storeAnswerSql} AND EXISTS (SELECT 1 FROM tenant_bots b WHERE b.tenant_id = $1 AND b.bot_id = $6)
+       AND xmin = $8::text::xid AND status = 'active' AND current_step_id = $9::uuid
+     RETURNING ${SESSION}),
+   claim AS (
+     INSERT INTO processed_updates (bot_id, update_id, processed_at) SELECT $6, $10::bigint, now() FROM upd
+     RETURNING 1),
+   asked AS (
+     INSERT INTO journey_outbox (tenant_id, bot_id, session_id, telegram_chat_id, message_content)
+     SELECT u."tenantId", $6, u.id, u."telegramChatId", $7::jsonb FROM upd u
+     RETURNING id)
+   SELECT upd.*, (SELECT id FROM asked) AS "outboxId", (SELECT count(*) FROM claim)::int AS claimed FROM upd`,
 );
 
 const SCHEDULED = columnsOf(journeyScheduledMessages);
@@ -242,6 +279,65 @@ export class SessionsRepo {
         return { session, step, next };
       });
     return { claimed, live };
+  }
+
+  /**
+   * Without locking or writing: whether the update was already recorded (`seen`), and the user's
+   * live sessions on the bot, most recently active first, each with its row version and steps.
+   */
+  async peekLive(
+    botId: string,
+    updateId: number,
+    telegramUserId: number,
+  ): Promise<{ seen: boolean; live: PeekedLive[] }> {
+    const rows = await runPrepared<Session & { seen: number; version: string; stepJson: unknown; nextJson: unknown }>(
+      this.s.db,
+      PEEK_LIVE,
+      [this.s.tenantId, botId, updateId, telegramUserId],
+    );
+    const live = rows
+      .filter((r) => r.id !== null)
+      .map((r) => {
+        const { rest, step, next } = withSteps(r);
+        const { seen: _, version, ...session } = rest;
+        return { session, step, next, version };
+      });
+    return { seen: (rows[0]?.seen ?? 0) > 0, live };
+  }
+
+  /**
+   * storeAnswerAndAsk for a session read by peekLive, in one statement with no transaction around
+   * it: applied only if the session is still at `version` (active on `stepId`), and then update
+   * `updateId` of the bot is recorded with it. Null when the session changed since it was read;
+   * a Postgres unique violation (23505) when the update was recorded since.
+   */
+  async storeAnswerAndAskIfUnchanged(
+    seen: { id: string; version: string; stepId: string },
+    updateId: number,
+    answerKey: string,
+    value: unknown,
+    question: { stepId: string; botId: string; text: string },
+  ): Promise<{ session: Session; outboxId: number } | null> {
+    if (!isUuid(seen.id) || !isUuid(seen.stepId) || !isUuid(question.stepId)) return null;
+    const [row] = await runPrepared<Session & { outboxId: number; claimed: number }>(
+      this.s.db,
+      STORE_ANSWER_AND_ASK_IF_UNCHANGED,
+      [
+        this.s.tenantId,
+        seen.id,
+        answerKey,
+        JSON.stringify(value),
+        question.stepId,
+        question.botId,
+        JSON.stringify({ text: question.text }),
+        seen.version,
+        seen.stepId,
+        updateId,
+      ],
+    );
+    if (!row) return null;
+    const { outboxId, claimed: _, ...session } = row;
+    return { session, outboxId };
   }
 
   /**

@@ -1,5 +1,5 @@
 import type { Database } from "../db/client.ts";
-import { handleAnswer } from "../engine/answer.ts";
+import { answerIfUnchanged, handleAnswer } from "../engine/answer.ts";
 import { type Dispatcher, type Effects, type EngineContext, emptyEffects } from "../engine/context.ts";
 import { startJourneyForUser } from "../engine/start.ts";
 import type { Logger } from "../logger.ts";
@@ -37,6 +37,26 @@ export async function processUpdate(deps: UpdateDeps, bot: WebhookBot, body: unk
   const log = deps.log.child({ tenant_id: bot.tenantId, bot_id: bot.botId, update_id: updateId });
   const update = classifyUpdate(body as Record<string, unknown>, bot.username);
   const base = new TenantRepository(deps.db, bot.tenantId, deps.encryptionKey);
+
+  if (update.kind === "text") {
+    // The most frequent update, a valid answer with a question after it: one statement and no
+    // transaction, when nothing changed since a read without locks; else the locking path below.
+    const { seen, live } = await base.sessions.peekLive(bot.botId, updateId, update.userId);
+    if (!seen) {
+      const effects = emptyEffects();
+      const answered = await answerIfUnchanged(
+        { repo: base, botId: bot.botId, log, effects },
+        updateId,
+        live,
+        update.text,
+      );
+      if (answered) {
+        log.debug({ kind: update.kind, detail: answered.outcome }, "update processed");
+        await deps.dispatcher.dispatch(effects);
+        return { status: "processed", updateId, kind: update.kind, detail: answered.outcome };
+      }
+    }
+  }
 
   let effects: Effects = emptyEffects();
   const result = await withRetry(

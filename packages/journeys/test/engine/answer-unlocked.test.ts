@@ -1,0 +1,159 @@
+/**
+ * An answer without a transaction (answerIfUnchanged, taken by processUpdate for a valid answer
+ * followed by a question): it applies only to the session as it was read, records the update with
+ * it, and otherwise writes nothing and leaves the update to the locking path.
+ */
+import { describe, expect, it } from "vitest";
+import { createTestEnv } from "../../../../test/support/context.ts";
+import { addBot, repoFor } from "../../../../test/support/fixtures.ts";
+import { type Effects, emptyEffects } from "../../src/engine/context.ts";
+import { answerIfUnchanged } from "../../src/engine/index.ts";
+import { createLogger } from "../../src/logger.ts";
+import { processUpdate } from "../../src/telegram/process-update.ts";
+import { newTenant, newUser } from "../repo/helpers.ts";
+
+const env = await createTestEnv();
+const log = createLogger("silent");
+const dispatched: Effects[] = [];
+const deps = {
+  db: env.handle.db,
+  encryptionKey: env.config.botTokenEncryptionKey,
+  dispatcher: { dispatch: async (e: Effects) => void dispatched.push(e) },
+  log,
+};
+const steps = [1, 2, 3, 4, 5, 6].map((n) => ({
+  step_type: "question" as const,
+  config: { text: `Q${n}?`, answer_key: `a${n}`, validation: n === 1 ? "number" : "text" },
+}));
+
+let updateId = 1;
+const say = (bot: { botId: string; tenantId: string; username: string }, user: number, text: string, id = updateId++) =>
+  processUpdate(deps, bot, {
+    update_id: id,
+    message: { message_id: id, date: 0, text, chat: { id: user, type: "private" }, from: { id: user, is_bot: false } },
+  });
+
+/** A user standing on Q1 of a journey of six questions. */
+async function started() {
+  const tenantId = newTenant();
+  const saved = await addBot(env, tenantId);
+  const repo = repoFor(env, tenantId);
+  const journey = await repo.journeys.create({ botId: saved.botId, name: "Six questions" });
+  await repo.setSteps(journey.id, steps);
+  await repo.journeys.upsertTrigger(journey.id, {
+    triggerType: "telegram_deeplink",
+    triggerConfig: { start_param: "six" },
+  });
+  await repo.journeys.update(journey.id, { status: "active" });
+  const bot = { botId: saved.botId, tenantId, username: saved.username };
+  const user = newUser();
+  expect(await say(bot, user, "/start six")).toMatchObject({ status: "processed" });
+  const session = async () => (await repo.sessions.recent(1))[0]!.session;
+  return { bot, repo, user, session };
+}
+
+const recorded = async (botId: string, id: number) =>
+  (await env.handle.pool.query("SELECT 1 FROM processed_updates WHERE bot_id = $1 AND update_id = $2", [botId, id]))
+    .rowCount;
+
+describe("an answer without a transaction", () => {
+  it("stores the answer, asks the next question and records the update in one statement", async () => {
+    const { bot, repo, user, session } = await started();
+    const id = updateId++;
+    const peeked = await repo.sessions.peekLive(bot.botId, id, user);
+    expect(peeked.seen).toBe(false);
+    expect(peeked.live).toHaveLength(1);
+    expect(peeked.live[0]!.step?.config).toMatchObject({ answer_key: "a1" });
+    expect(peeked.live[0]!.next?.config).toMatchObject({ answer_key: "a2" });
+
+    const effects = emptyEffects();
+    const outcome = await answerIfUnchanged({ repo, botId: bot.botId, log, effects }, id, peeked.live, "33");
+    expect(outcome).toMatchObject({ outcome: "accepted", value: 33 });
+    const now = await session();
+    expect(now.answers).toEqual({ a1: 33 });
+    expect(now.currentStepId).toBe(peeked.live[0]!.next!.id);
+    expect(await recorded(bot.botId, id)).toBe(1);
+    const outbox = await repo.sessions.listOutbox(now.id);
+    expect(outbox.map((o) => o.messageContent.text)).toEqual(["Q1?", "Q2?"]);
+    expect(effects.outbox).toEqual([{ id: outbox[1]!.id, botId: bot.botId }]);
+    expect((await repo.sessions.peekLive(bot.botId, id, user)).seen).toBe(true);
+  });
+
+  it("writes nothing when the session changed after it was read; the update then takes the locking path", async () => {
+    const { bot, repo, user, session } = await started();
+    const id = updateId++;
+    const stale = await repo.sessions.peekLive(bot.botId, id, user);
+    expect(await say(bot, user, "40")).toMatchObject({ status: "processed", detail: "accepted" }); // Q1 → Q2
+    const before = await session();
+    const outboxBefore = await repo.sessions.listOutbox(before.id);
+
+    const effects = emptyEffects();
+    expect(await answerIfUnchanged({ repo, botId: bot.botId, log, effects }, id, stale.live, "41")).toBeNull();
+    expect(await session()).toEqual(before);
+    expect(await repo.sessions.listOutbox(before.id)).toEqual(outboxBefore);
+    expect(await recorded(bot.botId, id)).toBe(0);
+    expect(effects).toEqual(emptyEffects());
+
+    // Delivered for real, the same update answers the question the session stands on now (Q2).
+    expect(await say(bot, user, "later text", id)).toMatchObject({ status: "processed", detail: "accepted" });
+    expect((await session()).answers).toEqual({ a1: 40, a2: "later text" });
+  });
+
+  it("writes nothing when the session was written at all since the read, even on the same step", async () => {
+    const { bot, repo, user, session } = await started();
+    const id = updateId++;
+    const stale = await repo.sessions.peekLive(bot.botId, id, user);
+    expect(await say(bot, user, "abc")).toMatchObject({ detail: "invalid" }); // re-prompted, still on Q1
+    const before = await session();
+    expect(before.currentStepId).toBe(stale.live[0]!.session.currentStepId);
+    const effects = emptyEffects();
+    expect(await answerIfUnchanged({ repo, botId: bot.botId, log, effects }, id, stale.live, "41")).toBeNull();
+    expect(await session()).toEqual(before);
+    expect(await recorded(bot.botId, id)).toBe(0);
+  });
+
+  it("writes nothing when the update was recorded after the read", async () => {
+    const { bot, repo, user, session } = await started();
+    const id = updateId++;
+    const peeked = await repo.sessions.peekLive(bot.botId, id, user);
+    expect(await repo.bots.claimUpdate(bot.botId, id)).toBe(true); // as a concurrent delivery would
+    const before = await session();
+    const effects = emptyEffects();
+    expect(await answerIfUnchanged({ repo, botId: bot.botId, log, effects }, id, peeked.live, "50")).toBeNull();
+    expect(await session()).toEqual(before);
+    expect(await say(bot, user, "50", id)).toEqual({ status: "duplicate", updateId: id });
+  });
+
+  it("leaves an invalid answer, or another tenant's session, to the locking path", async () => {
+    const { bot, repo, user, session } = await started();
+    const id = updateId++;
+    const peeked = await repo.sessions.peekLive(bot.botId, id, user);
+    const effects = emptyEffects();
+    expect(await answerIfUnchanged({ repo, botId: bot.botId, log, effects }, id, peeked.live, "abc")).toBeNull();
+    const other = repoFor(env, newTenant());
+    expect(await answerIfUnchanged({ repo: other, botId: bot.botId, log, effects }, id, peeked.live, "5")).toBeNull();
+    expect((await session()).answers).toEqual({});
+    expect(await recorded(bot.botId, id)).toBe(0);
+    expect(await other.sessions.peekLive(bot.botId, id, user)).toEqual({ seen: false, live: [] });
+  });
+
+  it("applies concurrent answers one after another, each once, and a redelivered update once", async () => {
+    const { bot, user, session } = await started();
+    expect(await say(bot, user, "7")).toMatchObject({ detail: "accepted" }); // on Q2 (text) now
+    const ids = [0, 1, 2, 3].map(() => updateId++);
+    const results = await Promise.all(
+      ids.flatMap((id, i) => [say(bot, user, `answer ${i}`, id), say(bot, user, `answer ${i}`, id)]),
+    );
+    expect(results.filter((r) => r.status === "processed")).toHaveLength(4);
+    expect(results.filter((r) => r.status === "duplicate")).toHaveLength(4);
+    const answers = (await session()).answers as Record<string, unknown>;
+    // Four answers stored on Q2..Q5, in some order, each once.
+    expect(Object.keys(answers).sort()).toEqual(["a1", "a2", "a3", "a4", "a5"]);
+    expect(
+      Object.entries(answers)
+        .filter(([k]) => k !== "a1")
+        .map(([, v]) => v)
+        .sort(),
+    ).toEqual(["answer 0", "answer 1", "answer 2", "answer 3"]);
+  });
+});
