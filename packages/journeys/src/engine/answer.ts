@@ -84,13 +84,13 @@ function asked_(
 }
 
 /**
- * The most frequent update — a valid answer to a question followed by another question — without a
- * transaction: `live` was read without locks (peekLive). The session that takes the answer is the
- * one handleAnswer would pick (the first live session waiting on a question); when the answer is
- * valid and its next step is a question, one statement stores it, asks the next question and
- * records `updateId`, and applies only if that session is unchanged since it was read. Null in every
- * other case (no such session, an invalid answer, another kind of next step, a session changed or
- * an update recorded in the meantime): nothing was written, and the caller takes the locking path.
+ * The most frequent updates — an answer to a question, valid with another question after it, or
+ * invalid — without a transaction: `live` was read without locks (peekLive). The session that takes
+ * the answer is the one handleAnswer would pick (the first live session waiting on a question). One
+ * statement then does what handleAnswer would — store the answer and ask the next question, or
+ * re-prompt — records `updateId` with it, and applies only if that session is unchanged since it was
+ * read. Null in every other case (no such session, another kind of next step, a session changed or
+ * the update recorded in the meantime): nothing was written, and the caller takes the locking path.
  * `ctx.repo` is not in a transaction.
  */
 export async function answerIfUnchanged(
@@ -102,24 +102,38 @@ export async function answerIfUnchanged(
   const taker = live.find(({ session, step }) => waitingOn(session, step));
   if (!taker) return null;
   const { session, step, next, version } = taker;
-  if (!waitingOn(session, step) || next?.stepType !== "question") return null;
+  if (!waitingOn(session, step)) return null;
+  const asRead = { id: session.id, version, stepId: step.id };
   const config = step.config as Record<string, unknown>;
   const result = validateAnswer(config.validation as ValidationKind, text);
-  if (!result.ok) return null;
   const log = ctx.log.child({ journey_id: session.journeyId, session_id: session.id, step_id: step.id });
-  let asked: { session: Session; outboxId: number } | null;
-  try {
-    asked = await ctx.repo.sessions.storeAnswerAndAskIfUnchanged(
-      { id: session.id, version, stepId: step.id },
-      updateId,
-      String(config.answer_key),
-      result.value,
-      { stepId: next.id, botId: ctx.botId, text: String((next.config as Record<string, unknown>).text) },
-    );
-  } catch (err) {
-    if (pgCode(err) === "23505") return null; // the update was recorded meanwhile
-    throw err;
+  if (!result.ok) {
+    const error = typeof config.error_text === "string" ? config.error_text : result.error;
+    const said = await unlessRecorded(ctx.repo.sessions.repromptIfUnchanged(asRead, updateId, ctx.botId, error));
+    if (!said) return null;
+    ctx.effects.outbox.push({ id: said.outboxId, botId: ctx.botId });
+    log.info({ answer_key: config.answer_key, validation: config.validation }, "answer invalid: re-prompted");
+    return { outcome: "invalid", session: said.session, error };
   }
+  if (next?.stepType !== "question") return null;
+  const asked = await unlessRecorded(
+    ctx.repo.sessions.storeAnswerAndAskIfUnchanged(asRead, updateId, String(config.answer_key), result.value, {
+      stepId: next.id,
+      botId: ctx.botId,
+      text: String((next.config as Record<string, unknown>).text),
+    }),
+  );
   if (!asked) return null;
   return asked_(ctx, log, session, next, asked, config, result.value);
+}
+
+/** A write that also records the update: null when the update was recorded meanwhile. */
+async function unlessRecorded<T>(write: Promise<T | null>): Promise<T | null> {
+  try {
+    return await write;
+  } catch (err) {
+    const e = err as { table?: string; cause?: { table?: string } };
+    if (pgCode(err) === "23505" && (e.table ?? e.cause?.table) === "processed_updates") return null;
+    throw err;
+  }
 }

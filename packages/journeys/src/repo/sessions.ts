@@ -115,23 +115,38 @@ const PEEK_LIVE = prepared(
     ORDER BY live."lastActivityAt" DESC, live."startedAt" DESC`,
 );
 
-// STORE_ANSWER_AND_ASK, applied only if the session is still as read — version $8, active on
-// step $9 — and, in the same statement, update $10 of bot $6 recorded. A session changed since
-// (another answer, a cancel) stores nothing; an update recorded since fails on its primary key.
+// For the statements below, which write a session read without a lock: it is still as read —
+// row version $version, active on step $step — and bot $bot is this tenant's.
+const asReadSql = (version: number, step: number, bot: number) =>
+  `AND xmin = $${version}::text::xid AND status = 'active' AND current_step_id = $${step}::uuid
+   AND EXISTS (SELECT 1 FROM tenant_bots b WHERE b.tenant_id = $1 AND b.bot_id = $${bot})`;
+// …and, with what `upd` wrote, update $update of bot $bot recorded and text $text queued to the
+// session's chat. An update recorded since the read fails the statement on its primary key.
+const recordAndSaySql = (bot: number, update: number, text: number) => `claim AS (
+     INSERT INTO processed_updates (bot_id, update_id, processed_at) SELECT $${bot}, $${update}::bigint, now() FROM upd
+     RETURNING 1),
+   said AS (
+     INSERT INTO journey_outbox (tenant_id, bot_id, session_id, telegram_chat_id, message_content)
+     SELECT u."tenantId", $${bot}, u.id, u."telegramChatId", $${text}::jsonb FROM upd u
+     RETURNING id)
+   SELECT upd.*, (SELECT id FROM said) AS "outboxId", (SELECT count(*) FROM claim)::int AS claimed FROM upd`;
+
+// STORE_ANSWER_AND_ASK for a session as read (version $8, step $9), recording update $10.
 const STORE_ANSWER_AND_ASK_IF_UNCHANGED = prepared(
   "session_store_answer_and_ask_if_unchanged",
+  `WITH upd AS (${storeAnswerSql} ${asReadSql(8, 9, 6)} RETURNING ${SESSION}),
+   ${recordAndSaySql(6, 10, 7)}`,
+);
+
+// An invalid answer to a session as read (version $3, step $4): the session touched, the error
+// text $7 queued for bot $5, update $6 recorded.
+const REPROMPT_IF_UNCHANGED = prepared(
+  "session_reprompt_if_unchanged",
   `WITH upd AS (
-     ${storeAnswerSql} AND EXISTS (SELECT 1 FROM tenant_bots b WHERE b.tenant_id = $1 AND b.bot_id = $6)
-       AND xmin = $8::text::xid AND status = 'active' AND current_step_id = $9::uuid
+     UPDATE journey_user_sessions SET last_activity_at = now()
+      WHERE tenant_id = $1 AND id = $2::uuid ${asReadSql(3, 4, 5)}
      RETURNING ${SESSION}),
-   claim AS (
-     INSERT INTO processed_updates (bot_id, update_id, processed_at) SELECT $6, $10::bigint, now() FROM upd
-     RETURNING 1),
-   asked AS (
-     INSERT INTO journey_outbox (tenant_id, bot_id, session_id, telegram_chat_id, message_content)
-     SELECT u."tenantId", $6, u.id, u."telegramChatId", $7::jsonb FROM upd u
-     RETURNING id)
-   SELECT upd.*, (SELECT id FROM asked) AS "outboxId", (SELECT count(*) FROM claim)::int AS claimed FROM upd`,
+   ${recordAndSaySql(5, 6, 7)}`,
 );
 
 const SCHEDULED = columnsOf(journeyScheduledMessages);
@@ -335,6 +350,33 @@ export class SessionsRepo {
         updateId,
       ],
     );
+    if (!row) return null;
+    const { outboxId, claimed: _, ...session } = row;
+    return { session, outboxId };
+  }
+
+  /**
+   * An invalid answer's re-prompt for a session read by peekLive, in one statement: applied only if
+   * the session is still at `version` (active on `stepId`): it is touched, `text` is queued to its
+   * chat and `updateId` recorded. As storeAnswerAndAskIfUnchanged: null when the session changed,
+   * a unique violation when the update was recorded since.
+   */
+  async repromptIfUnchanged(
+    seen: { id: string; version: string; stepId: string },
+    updateId: number,
+    botId: string,
+    text: string,
+  ): Promise<{ session: Session; outboxId: number } | null> {
+    if (!isUuid(seen.id) || !isUuid(seen.stepId)) return null;
+    const [row] = await runPrepared<Session & { outboxId: number; claimed: number }>(this.s.db, REPROMPT_IF_UNCHANGED, [
+      this.s.tenantId,
+      seen.id,
+      seen.version,
+      seen.stepId,
+      botId,
+      updateId,
+      JSON.stringify({ text }),
+    ]);
     if (!row) return null;
     const { outboxId, claimed: _, ...session } = row;
     return { session, outboxId };

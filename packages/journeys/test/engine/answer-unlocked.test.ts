@@ -124,15 +124,43 @@ describe("an answer without a transaction", () => {
     expect(await say(bot, user, "50", id)).toEqual({ status: "duplicate", updateId: id });
   });
 
-  it("leaves an invalid answer, or another tenant's session, to the locking path", async () => {
+  it("re-prompts an invalid answer in one statement too, only to the session as read", async () => {
     const { bot, repo, user, session } = await started();
     const id = updateId++;
     const peeked = await repo.sessions.peekLive(bot.botId, id, user);
+    const before = await session();
     const effects = emptyEffects();
-    expect(await answerIfUnchanged({ repo, botId: bot.botId, log, effects }, id, peeked.live, "abc")).toBeNull();
+    const outcome = await answerIfUnchanged({ repo, botId: bot.botId, log, effects }, id, peeked.live, "abc");
+    expect(outcome).toMatchObject({ outcome: "invalid" });
+    const now = await session();
+    expect(now.currentStepId).toBe(before.currentStepId);
+    expect(now.answers).toEqual({});
+    expect(now.lastActivityAt!.getTime()).toBeGreaterThan(before.lastActivityAt!.getTime());
+    const outbox = await repo.sessions.listOutbox(now.id);
+    expect(outbox).toHaveLength(2);
+    expect(outbox[1]!.messageContent.text).toBe((outcome as { error: string }).error);
+    expect(effects.outbox).toEqual([{ id: outbox[1]!.id, botId: bot.botId }]);
+    expect(await recorded(bot.botId, id)).toBe(1);
+    // The same read again: the session has changed since (touched), so nothing more is written.
+    const again = updateId++;
+    expect(await answerIfUnchanged({ repo, botId: bot.botId, log, effects }, again, peeked.live, "xyz")).toBeNull();
+    expect(await repo.sessions.listOutbox(now.id)).toHaveLength(2);
+    expect(await recorded(bot.botId, again)).toBe(0);
+  });
+
+  it("never writes another tenant's session", async () => {
+    const { bot, repo, user, session } = await started();
+    const id = updateId++;
+    const peeked = await repo.sessions.peekLive(bot.botId, id, user);
     const other = repoFor(env, newTenant());
-    expect(await answerIfUnchanged({ repo: other, botId: bot.botId, log, effects }, id, peeked.live, "5")).toBeNull();
+    const effects = emptyEffects();
+    for (const text of ["5", "abc"]) {
+      expect(
+        await answerIfUnchanged({ repo: other, botId: bot.botId, log, effects }, id, peeked.live, text),
+      ).toBeNull();
+    }
     expect((await session()).answers).toEqual({});
+    expect(await repo.sessions.listOutbox((await session()).id)).toHaveLength(1);
     expect(await recorded(bot.botId, id)).toBe(0);
     expect(await other.sessions.peekLive(bot.botId, id, user)).toEqual({ seen: false, live: [] });
   });
