@@ -1,4 +1,4 @@
-import type { PeekedLive, Session, Step } from "../repo/index.ts";
+import type { LiveWithSteps, PeekedLive, Session, Step } from "../repo/index.ts";
 import { pgCode } from "../retry.ts";
 import { type ValidationKind, validateAnswer } from "../validation/index.ts";
 import type { EngineContext } from "./context.ts";
@@ -57,6 +57,11 @@ export async function handleAnswer(
   return { outcome: "accepted", session: after, value: result.value };
 }
 
+/** The live session a text answer goes to: the first that waits on a question (as handleAnswer picks). */
+export function answerTaker<L extends LiveWithSteps>(live: L[]): L | undefined {
+  return live.find(({ session, step }) => waitingOn(session, step));
+}
+
 /** Whether `session` waits on `step`, a question: it is active, stands on it, and it is live. */
 function waitingOn(session: Session, step: Step | null): step is Step {
   return (
@@ -99,7 +104,7 @@ export async function answerIfUnchanged(
   live: PeekedLive[],
   text: string,
 ): Promise<AnswerOutcome | null> {
-  const taker = live.find(({ session, step }) => waitingOn(session, step));
+  const taker = answerTaker(live);
   if (!taker) return null;
   const { session, step, next, version } = taker;
   if (!waitingOn(session, step)) return null;

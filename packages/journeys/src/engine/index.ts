@@ -1,4 +1,4 @@
-export { type AnswerOutcome, answerIfUnchanged, handleAnswer } from "./answer.ts";
+export { type AnswerOutcome, answerIfUnchanged, answerTaker, handleAnswer } from "./answer.ts";
 export { ALREADY_IN_FLOW, type Dispatcher, type Effects, type EngineContext, emptyEffects } from "./context.ts";
 export { type ResumeOutcome, resumeAfterDelay } from "./resume.ts";
 export { runFrom } from "./run.ts";

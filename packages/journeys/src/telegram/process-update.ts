@@ -1,5 +1,5 @@
 import type { Database } from "../db/client.ts";
-import { answerIfUnchanged, handleAnswer } from "../engine/answer.ts";
+import { answerIfUnchanged, answerTaker, handleAnswer } from "../engine/answer.ts";
 import { type Dispatcher, type Effects, type EngineContext, emptyEffects } from "../engine/context.ts";
 import { startJourneyForUser } from "../engine/start.ts";
 import type { Logger } from "../logger.ts";
@@ -42,6 +42,12 @@ export async function processUpdate(deps: UpdateDeps, bot: WebhookBot, body: unk
     // The most frequent update, a valid answer with a question after it: one statement and no
     // transaction, when nothing changed since a read without locks; else the locking path below.
     const { seen, live } = await base.sessions.peekLive(bot.botId, updateId, update.userId);
+    // No session waits on a question: the text changes nothing, so recording it is all there is
+    // to do (a claim that fails — a duplicate, or not this tenant's bot — takes the path below).
+    if (!seen && !answerTaker(live) && (await base.bots.claimUpdate(bot.botId, updateId))) {
+      log.debug({ kind: update.kind, detail: "no_session_waiting" }, "update processed");
+      return { status: "processed", updateId, kind: update.kind, detail: "no_session_waiting" };
+    }
     if (!seen) {
       const effects = emptyEffects();
       const answered = await answerIfUnchanged(

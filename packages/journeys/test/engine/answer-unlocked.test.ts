@@ -148,6 +148,28 @@ describe("an answer without a transaction", () => {
     expect(await recorded(bot.botId, again)).toBe(0);
   });
 
+  it("records a text no session waits for, once, and nothing else", async () => {
+    const { bot } = await started();
+    const stranger = newUser();
+    const id = updateId++;
+    expect(await say(bot, stranger, "hello?", id)).toEqual({
+      status: "processed",
+      updateId: id,
+      kind: "text",
+      detail: "no_session_waiting",
+    });
+    expect(await recorded(bot.botId, id)).toBe(1);
+    expect(await say(bot, stranger, "hello?", id)).toEqual({ status: "duplicate", updateId: id });
+    const { rows } = await env.handle.pool.query(
+      "SELECT count(*)::int AS n FROM journey_outbox WHERE telegram_chat_id = $1",
+      [stranger],
+    );
+    expect(rows[0].n).toBe(0);
+    // Another tenant's bot id is not found, as on the locking path.
+    const foreign = { ...bot, tenantId: newTenant() };
+    await expect(say(foreign, stranger, "hello?")).rejects.toMatchObject({ code: "NOT_FOUND" });
+  });
+
   it("never writes another tenant's session", async () => {
     const { bot, repo, user, session } = await started();
     const id = updateId++;
