@@ -150,15 +150,15 @@ async function sendNext(deps: SendDeps, system: SystemRepo, outboxId: number, bo
   return { kind: "sent", more };
 }
 
+/** grammY types its signal parameter with the abort-controller shim's class; Node's own works. */
+const abortAt = (deadline: number) =>
+  AbortSignal.timeout(Math.max(1, deadline - Date.now())) as unknown as Parameters<Api["sendMessage"]>[3];
+
 /**
  * Send, waiting out a short 429 in the call (the lease keeps the row, so order holds). Every try
  * ends by `deadline`, the lease's end less a margin: a try still waiting then is aborted (an
  * HttpError, so a retryable failure), and a 429 whose wait would pass it goes back to the job.
  */
-/** grammY types its signal parameter with the abort-controller shim's class; Node's own works. */
-const abortAt = (deadline: number) =>
-  AbortSignal.timeout(Math.max(1, deadline - Date.now())) as unknown as Parameters<Api["sendMessage"]>[3];
-
 async function sendWaitingOutShort429(
   api: Api,
   chatId: number,

@@ -29,10 +29,10 @@ export async function handleAnswer(
   const log = ctx.log.child({ journey_id: session.journeyId, session_id: session.id, step_id: step.id });
   const result = validateAnswer(config.validation as ValidationKind, text);
   if (!result.ok) {
-    const error = typeof config.error_text === "string" ? config.error_text : result.error;
+    const error = repromptText(config, result.error);
     await say(ctx, session, error);
     await ctx.repo.sessions.update(session.id, {});
-    log.info({ answer_key: config.answer_key, validation: config.validation }, "answer invalid: re-prompted");
+    logReprompted(log, config);
     return { outcome: "invalid", session, error };
   }
   if (next?.stepType === "question") {
@@ -44,7 +44,7 @@ export async function handleAnswer(
       botId: ctx.botId,
       text: String(nextConfig.text),
     });
-    return asked_(ctx, log, session, next, asked, config, result.value);
+    return acceptedAndAsked(ctx, log, session, next, asked, config, result.value);
   }
   const stored = await ctx.repo.sessions.storeAnswerAndAdvance(
     session.id,
@@ -58,8 +58,8 @@ export async function handleAnswer(
 }
 
 /** The live session a text answer goes to: the first that waits on a question (as handleAnswer picks). */
-export function answerTaker<L extends LiveWithSteps>(live: L[]): L | undefined {
-  return live.find(({ session, step }) => waitingOn(session, step));
+export function answerTaker<L extends LiveWithSteps>(live: L[]): (L & { step: Step }) | undefined {
+  return live.find((l): l is L & { step: Step } => waitingOn(l.session, l.step));
 }
 
 /** Whether `session` waits on `step`, a question: it is active, stands on it, and it is live. */
@@ -73,7 +73,15 @@ function waitingOn(session: Session, step: Step | null): step is Step {
   );
 }
 
-function asked_(
+/** What an invalid answer is told: the question's own error_text, else the validator's message. */
+const repromptText = (config: Record<string, unknown>, error: string) =>
+  typeof config.error_text === "string" ? config.error_text : error;
+
+const logReprompted = (log: EngineContext["log"], config: Record<string, unknown>) =>
+  log.info({ answer_key: config.answer_key, validation: config.validation }, "answer invalid: re-prompted");
+
+/** An answer stored with the next question queued: its effect, its log lines, its outcome. */
+function acceptedAndAsked(
   ctx: EngineContext,
   log: EngineContext["log"],
   session: Session,
@@ -107,17 +115,16 @@ export async function answerIfUnchanged(
   const taker = answerTaker(live);
   if (!taker) return null;
   const { session, step, next, version } = taker;
-  if (!waitingOn(session, step)) return null;
   const asRead = { id: session.id, version, stepId: step.id };
   const config = step.config as Record<string, unknown>;
   const result = validateAnswer(config.validation as ValidationKind, text);
   const log = ctx.log.child({ journey_id: session.journeyId, session_id: session.id, step_id: step.id });
   if (!result.ok) {
-    const error = typeof config.error_text === "string" ? config.error_text : result.error;
+    const error = repromptText(config, result.error);
     const said = await unlessRecorded(ctx.repo.sessions.repromptIfUnchanged(asRead, updateId, ctx.botId, error));
     if (!said) return null;
     ctx.effects.outbox.push({ id: said.outboxId, botId: ctx.botId });
-    log.info({ answer_key: config.answer_key, validation: config.validation }, "answer invalid: re-prompted");
+    logReprompted(log, config);
     return { outcome: "invalid", session: said.session, error };
   }
   if (next?.stepType !== "question") return null;
@@ -129,7 +136,7 @@ export async function answerIfUnchanged(
     }),
   );
   if (!asked) return null;
-  return asked_(ctx, log, session, next, asked, config, result.value);
+  return acceptedAndAsked(ctx, log, session, next, asked, config, result.value);
 }
 
 /** A write that also records the update: null when the update was recorded meanwhile. */

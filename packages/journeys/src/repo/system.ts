@@ -17,12 +17,11 @@ const SCHEDULED_TENANT = prepared(
 const OUTBOX_ROW = prepared("outbox_row", `SELECT ${columnsOf(journeyOutbox)} FROM journey_outbox WHERE id = $1`);
 /**
  * One statement, no transaction: find row $1's chat and, if it is bot $3's (the bot whose send
- * place the caller holds), row-lock that chat's earliest pending row
- * (waiting for a concurrent claim or mark of it, never for a send) and lease it for $2 ms unless
- * another sender's lease on it still runs, or it is another row's retry (`attempts` > 0: its own
- * job sends it, on its own backoff). Returns the job's row and what was found, claimed or not.
- * The chat goes into `next` as scalars, not as a join with `own`: joined, the generic plan walked
- * every pending row of the bot.
+ * place the caller holds), row-lock that chat's earliest pending row (waiting for a concurrent
+ * claim or mark of it, never for a send) and lease it for $2 ms — unless another sender's lease on
+ * it still runs, or it is another row's retry (`attempts` > 0: its own job sends it, on its own
+ * backoff). Returns the job's row and what was found, claimed or not. The chat goes into `next` as
+ * scalars, not as a join with `own`: joined, the generic plan walked every pending row of the bot.
  */
 const CLAIM_OUTBOX = prepared(
   "outbox_claim",

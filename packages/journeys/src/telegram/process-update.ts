@@ -39,8 +39,9 @@ export async function processUpdate(deps: UpdateDeps, bot: WebhookBot, body: unk
   const base = new TenantRepository(deps.db, bot.tenantId, deps.encryptionKey);
 
   if (update.kind === "text") {
-    // The most frequent update, a valid answer with a question after it: one statement and no
-    // transaction, when nothing changed since a read without locks; else the locking path below.
+    // The most frequent updates, answers to questions (valid with a question after it, or
+    // invalid): one statement and no transaction, when nothing changed since a read without
+    // locks; else the locking path below.
     const { seen, live } = await base.sessions.peekLive(bot.botId, updateId, update.userId);
     // No session waits on a question: the text changes nothing, so recording it is all there is
     // to do (a claim that fails — a duplicate, or not this tenant's bot — takes the path below).
