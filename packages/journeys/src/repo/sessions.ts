@@ -36,10 +36,11 @@ const stepOfSessionSql = (n: number) =>
   `($${n}::uuid IS NULL OR EXISTS (SELECT 1 FROM journey_steps st
      WHERE st.id = $${n}::uuid AND st.journey_id = journey_user_sessions.journey_id))`;
 
-/** The live sessions of user `$n` on the journeys of bot $2, tenant $1. */
+/** The live sessions of user `$n` on the journeys of bot $2, tenant $1 (`extra`: more columns first). */
 const liveOnBotSql = (
   n: number,
-) => `SELECT ${SESSION_S} FROM journey_user_sessions s JOIN journeys j ON j.id = s.journey_id
+  extra = "",
+) => `SELECT ${extra}${SESSION_S} FROM journey_user_sessions s JOIN journeys j ON j.id = s.journey_id
   WHERE s.tenant_id = $1 AND j.tenant_id = $1 AND j.bot_id = $2 AND s.telegram_user_id = $${n}
     AND s.status IN (${LIVE_STATUSES.map((status) => `'${status}'`).join(", ")})`;
 const liveForUserSql = `${liveOnBotSql(3)} ORDER BY s.last_activity_at DESC, s.started_at DESC`;
@@ -111,7 +112,7 @@ const PEEK_LIVE = prepared(
           live.*,
           ${currentAndNextStepJsonSql({ journeyId: 'live."journeyId"', currentStepId: 'live."currentStepId"' })}
      FROM (SELECT 1) one
-     LEFT JOIN LATERAL (${liveOnBotSql(4).replace("SELECT ", 'SELECT s.xmin::text AS "version", ')}) live ON true
+     LEFT JOIN LATERAL (${liveOnBotSql(4, 's.xmin::text AS "version", ')}) live ON true
     ORDER BY live."lastActivityAt" DESC, live."startedAt" DESC`,
 );
 
