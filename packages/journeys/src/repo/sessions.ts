@@ -88,6 +88,14 @@ const storeAnswerSql = `UPDATE journey_user_sessions
     WHERE tenant_id = $1 AND id = $2::uuid AND ${stepOfSessionSql(5)}`;
 const STORE_ANSWER = prepared("session_store_answer", `${storeAnswerSql} RETURNING ${SESSION}`);
 
+// For a statement whose CTE `upd` wrote a session: text $text queued to its chat for bot $bot,
+// and the session returned with the outbox row's id.
+const sayAfterUpdSql = (bot: number, text: number) => `said AS (
+     INSERT INTO journey_outbox (tenant_id, bot_id, session_id, telegram_chat_id, message_content)
+     SELECT u."tenantId", $${bot}, u.id, u."telegramChatId", $${text}::jsonb FROM upd u
+     RETURNING id)
+   SELECT upd.*, (SELECT id FROM said) AS "outboxId" FROM upd`;
+
 // An answer followed by a question, in one statement: store the answer, stand the session on the
 // question ($5) and queue its text ($7) for bot $6 — nothing when the session, the step (of its
 // journey) or the bot is not this tenant's.
@@ -96,11 +104,7 @@ const STORE_ANSWER_AND_ASK = prepared(
   `WITH upd AS (
      ${storeAnswerSql} AND EXISTS (SELECT 1 FROM tenant_bots b WHERE b.tenant_id = $1 AND b.bot_id = $6)
      RETURNING ${SESSION}),
-   asked AS (
-     INSERT INTO journey_outbox (tenant_id, bot_id, session_id, telegram_chat_id, message_content)
-     SELECT u."tenantId", $6, u.id, u."telegramChatId", $7::jsonb FROM upd u
-     RETURNING id)
-   SELECT upd.*, (SELECT id FROM asked) AS "outboxId" FROM upd`,
+   ${sayAfterUpdSql(6, 7)}`,
 );
 
 // For an answer without a transaction: whether (bot $2, update $3) was already recorded, and the
@@ -121,16 +125,12 @@ const PEEK_LIVE = prepared(
 const asReadSql = (version: number, step: number, bot: number) =>
   `AND xmin = $${version}::text::xid AND status = 'active' AND current_step_id = $${step}::uuid
    AND EXISTS (SELECT 1 FROM tenant_bots b WHERE b.tenant_id = $1 AND b.bot_id = $${bot})`;
-// …and, with what `upd` wrote, update $update of bot $bot recorded and text $text queued to the
-// session's chat. An update recorded since the read fails the statement on its primary key.
+// …and, with what `upd` wrote, update $update of bot $bot recorded (a data-modifying CTE runs
+// whether or not it is read) and text $text queued to the session's chat. An update recorded since
+// the read fails the statement on its primary key.
 const recordAndSaySql = (bot: number, update: number, text: number) => `claim AS (
-     INSERT INTO processed_updates (bot_id, update_id, processed_at) SELECT $${bot}, $${update}::bigint, now() FROM upd
-     RETURNING 1),
-   said AS (
-     INSERT INTO journey_outbox (tenant_id, bot_id, session_id, telegram_chat_id, message_content)
-     SELECT u."tenantId", $${bot}, u.id, u."telegramChatId", $${text}::jsonb FROM upd u
-     RETURNING id)
-   SELECT upd.*, (SELECT id FROM said) AS "outboxId", (SELECT count(*) FROM claim)::int AS claimed FROM upd`;
+     INSERT INTO processed_updates (bot_id, update_id, processed_at) SELECT $${bot}, $${update}::bigint, now() FROM upd),
+   ${sayAfterUpdSql(bot, text)}`;
 
 // STORE_ANSWER_AND_ASK for a session as read (version $8, step $9), recording update $10.
 const STORE_ANSWER_AND_ASK_IF_UNCHANGED = prepared(
@@ -335,24 +335,20 @@ export class SessionsRepo {
     question: { stepId: string; botId: string; text: string },
   ): Promise<{ session: Session; outboxId: number } | null> {
     if (!isUuid(seen.id) || !isUuid(seen.stepId) || !isUuid(question.stepId)) return null;
-    const [row] = await runPrepared<Session & { outboxId: number; claimed: number }>(
-      this.s.db,
-      STORE_ANSWER_AND_ASK_IF_UNCHANGED,
-      [
-        this.s.tenantId,
-        seen.id,
-        answerKey,
-        JSON.stringify(value),
-        question.stepId,
-        question.botId,
-        JSON.stringify({ text: question.text }),
-        seen.version,
-        seen.stepId,
-        updateId,
-      ],
-    );
+    const [row] = await runPrepared<Session & { outboxId: number }>(this.s.db, STORE_ANSWER_AND_ASK_IF_UNCHANGED, [
+      this.s.tenantId,
+      seen.id,
+      answerKey,
+      JSON.stringify(value),
+      question.stepId,
+      question.botId,
+      JSON.stringify({ text: question.text }),
+      seen.version,
+      seen.stepId,
+      updateId,
+    ]);
     if (!row) return null;
-    const { outboxId, claimed: _, ...session } = row;
+    const { outboxId, ...session } = row;
     return { session, outboxId };
   }
 
@@ -369,7 +365,7 @@ export class SessionsRepo {
     text: string,
   ): Promise<{ session: Session; outboxId: number } | null> {
     if (!isUuid(seen.id) || !isUuid(seen.stepId)) return null;
-    const [row] = await runPrepared<Session & { outboxId: number; claimed: number }>(this.s.db, REPROMPT_IF_UNCHANGED, [
+    const [row] = await runPrepared<Session & { outboxId: number }>(this.s.db, REPROMPT_IF_UNCHANGED, [
       this.s.tenantId,
       seen.id,
       seen.version,
@@ -379,7 +375,7 @@ export class SessionsRepo {
       JSON.stringify({ text }),
     ]);
     if (!row) return null;
-    const { outboxId, claimed: _, ...session } = row;
+    const { outboxId, ...session } = row;
     return { session, outboxId };
   }
 

@@ -39,29 +39,12 @@ export async function processUpdate(deps: UpdateDeps, bot: WebhookBot, body: unk
   const base = new TenantRepository(deps.db, bot.tenantId, deps.encryptionKey);
 
   if (update.kind === "text") {
-    // The most frequent updates, answers to questions (valid with a question after it, or
-    // invalid): one statement and no transaction, when nothing changed since a read without
-    // locks; else the locking path below.
-    const { seen, live } = await base.sessions.peekLive(bot.botId, updateId, update.userId);
-    // No session waits on a question: the text changes nothing, so recording it is all there is
-    // to do (a claim that fails — a duplicate, or not this tenant's bot — takes the path below).
-    if (!seen && !answerTaker(live) && (await base.bots.claimUpdate(bot.botId, updateId))) {
-      log.debug({ kind: update.kind, detail: "no_session_waiting" }, "update processed");
-      return { status: "processed", updateId, kind: update.kind, detail: "no_session_waiting" };
-    }
-    if (!seen) {
-      const effects = emptyEffects();
-      const answered = await answerIfUnchanged(
-        { repo: base, botId: bot.botId, log, effects },
-        updateId,
-        live,
-        update.text,
-      );
-      if (answered) {
-        log.debug({ kind: update.kind, detail: answered.outcome }, "update processed");
-        await deps.dispatcher.dispatch(effects);
-        return { status: "processed", updateId, kind: update.kind, detail: answered.outcome };
-      }
+    const effects = emptyEffects();
+    const detail = await textWithoutTransaction({ repo: base, botId: bot.botId, log, effects }, updateId, update);
+    if (detail) {
+      log.debug({ kind: update.kind, detail }, "update processed");
+      await deps.dispatcher.dispatch(effects);
+      return { status: "processed", updateId, kind: update.kind, detail };
     }
   }
 
@@ -91,6 +74,24 @@ export async function processUpdate(deps: UpdateDeps, bot: WebhookBot, body: unk
   else log.debug({ kind: result.kind, detail: result.detail }, "update processed");
   await deps.dispatcher.dispatch(effects);
   return result;
+}
+
+/**
+ * The most frequent updates, answers to questions (valid with a question after it, or invalid), in
+ * one statement and no transaction, when nothing changed since a read without locks; a text no
+ * session waits for changes nothing, so recording it is all there is to do. Null — the update
+ * seen before, a claim that failed (a duplicate, or not this tenant's bot), a write that did not
+ * apply — leaves the update to the locking transaction.
+ */
+async function textWithoutTransaction(
+  ctx: EngineContext,
+  updateId: number,
+  update: { userId: number; text: string },
+): Promise<string | null> {
+  const { seen, live } = await ctx.repo.sessions.peekLive(ctx.botId, updateId, update.userId);
+  if (seen) return null;
+  if (answerTaker(live)) return (await answerIfUnchanged(ctx, updateId, live, update.text))?.outcome ?? null;
+  return (await ctx.repo.bots.claimUpdate(ctx.botId, updateId)) ? "no_session_waiting" : null;
 }
 
 /** A text is the answer of the first locked live session that waits on a question. */
