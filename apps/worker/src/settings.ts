@@ -25,10 +25,10 @@ export const QUEUE_SETTINGS: Record<QueueName, QueueSettings> = {
 };
 
 /**
- * Every in-flight job holds at most one Postgres connection (a send keeps its row locked for the
- * length of the Telegram call) and never asks for a second while holding it, so a pool smaller
- * than the total concurrency only makes jobs queue for a connection. Capped at 16 so that several
- * workers (and the API) stay well inside Postgres's default max_connections of 100.
+ * Every in-flight job holds at most one Postgres connection at a time and never asks for a second
+ * while holding it: a send holds one only for each of its statements (its row is leased, not
+ * locked, through the Telegram call), a fired delay for its one transaction. Capped at 16 so that
+ * several workers (and the API) stay well inside Postgres's default max_connections of 100.
  */
 export const POOL_SIZE = Math.min(16, Object.values(QUEUE_SETTINGS).reduce((n, s) => n + s.concurrency, 0) + 3);
 
