@@ -90,21 +90,10 @@ export class SystemRepo {
     return rows.map((r) => r.tenantId);
   }
 
-  /** Due pending delay rows (seed: fetch_due_scheduled_messages), oldest first. */
-  fetchDueScheduledMessages(limit = 50, now: Date = new Date()) {
-    return this.db
-      .select({
-        id: journeyScheduledMessages.id,
-        tenantId: journeyScheduledMessages.tenantId,
-        scheduledFor: journeyScheduledMessages.scheduledFor,
-      })
-      .from(journeyScheduledMessages)
-      .where(and(eq(journeyScheduledMessages.status, "pending"), lte(journeyScheduledMessages.scheduledFor, now)))
-      .orderBy(asc(journeyScheduledMessages.scheduledFor))
-      .limit(limit);
-  }
-
-  /** Pending rows due within `horizonMs`: the sweeper makes sure each has a job. */
+  /**
+   * Pending delay rows due by `until`, oldest first, across tenants (the seed's
+   * fetch_due_scheduled_messages): the sweeper makes sure each has a job.
+   */
   pendingScheduledBefore(until: Date, limit = 1000) {
     return this.db
       .select({
