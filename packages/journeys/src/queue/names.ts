@@ -1,3 +1,5 @@
+import { isBotId, isUuid } from "../repo/scope.ts";
+
 /**
  * Queue and job names, typed. Payloads carry row ids only: the row (in Postgres) says which
  * tenant it belongs to, and no token or message text ever sits in Redis.
@@ -37,21 +39,18 @@ export const JOB_QUEUE: Record<JobName, QueueName> = {
 export const delayJobId = (scheduledMessageId: string) => `delay-${scheduledMessageId}`;
 export const outboxJobId = (outboxId: number) => `out-${outboxId}`;
 
-const BOT_ID_RE = /^[A-Za-z0-9_-]{1,64}$/;
-const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /** Validate a payload when a job starts; returns a reason string when it is malformed. */
 export function checkPayload(name: string, data: unknown): string | null {
   const d = (data ?? {}) as Record<string, unknown>;
   switch (name) {
     case JOBS.fireDelay:
-      return typeof d.scheduledMessageId === "string" && UUID_RE.test(d.scheduledMessageId)
+      return typeof d.scheduledMessageId === "string" && isUuid(d.scheduledMessageId)
         ? null
         : "scheduledMessageId must be a uuid";
     case JOBS.sendOutbox:
       if (!Number.isSafeInteger(d.outboxId) || (d.outboxId as number) <= 0)
         return "outboxId must be a positive integer";
-      return d.botId === undefined || (typeof d.botId === "string" && BOT_ID_RE.test(d.botId))
+      return d.botId === undefined || (typeof d.botId === "string" && isBotId(d.botId))
         ? null
         : "botId must be a bot id";
     case JOBS.sweep:

@@ -16,6 +16,8 @@ export interface Scope {
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** Ids come from URLs: a malformed one is simply not found (never a Postgres cast error). */
 export const isUuid = (id: string) => UUID_RE.test(id);
+/** A tenant_bots.bot_id as its check constraint allows it (so also safe in a URL path). */
+export const isBotId = (id: string) => /^[A-Za-z0-9_-]{1,64}$/.test(id);
 
 export const LIVE_STATUSES = ["active", "waiting_delay"] as const;
 

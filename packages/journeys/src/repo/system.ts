@@ -7,7 +7,7 @@ import { and, asc, eq, inArray, lte, sql } from "drizzle-orm";
 import type { Executor } from "../db/client.ts";
 import { columnsOf, prepared, runPrepared } from "../db/prepared.ts";
 import { journeyOutbox, journeyScheduledMessages, processedUpdates, tenantBots } from "../db/schema.ts";
-import { isUuid } from "./scope.ts";
+import { isBotId, isUuid } from "./scope.ts";
 import type { OutboxMessage } from "./sessions.ts";
 
 const SCHEDULED_TENANT = prepared(
@@ -69,7 +69,7 @@ export class SystemRepo {
 
   /** The bot row a webhook route names: tenant, webhook secret and public info (token stays encrypted). */
   async botForWebhook(botId: string) {
-    if (!/^[A-Za-z0-9_-]{1,64}$/.test(botId)) return null;
+    if (!isBotId(botId)) return null;
     const [row] = await this.db
       .select({
         botId: tenantBots.botId,

@@ -3,6 +3,7 @@ import { DomainError, invalid } from "../errors.ts";
 import type { Logger } from "../logger.ts";
 import { scrubToken } from "../logger.ts";
 import { type BotSummary, TenantRepository } from "../repo/index.ts";
+import { isBotId } from "../repo/scope.ts";
 import { createApi, GrammyError, webhookPath } from "./api.ts";
 
 export interface ConnectDeps {
@@ -14,7 +15,6 @@ export interface ConnectDeps {
 }
 
 const TOKEN_RE = /^\d{1,20}:[A-Za-z0-9_-]{10,100}$/;
-const BOT_ID_RE = /^[A-Za-z0-9_-]{1,64}$/;
 
 /** Telegram's answer, without anything that could echo the token back. */
 function telegramReason(err: unknown): string {
@@ -34,7 +34,7 @@ export async function connectBot(
 ): Promise<{ bot: BotSummary; webhookUrl: string }> {
   const token = input.token.trim();
   if (!TOKEN_RE.test(token)) throw invalid("token does not look like a Telegram bot token (<digits>:<secret>)");
-  if (input.botId !== undefined && !BOT_ID_RE.test(input.botId)) throw invalid("bot_id must match [A-Za-z0-9_-]{1,64}");
+  if (input.botId !== undefined && !isBotId(input.botId)) throw invalid("bot_id must match [A-Za-z0-9_-]{1,64}");
   const api = createApi(token, deps.telegramApiRoot, { retry: { maxRetryAttempts: 2, maxDelaySeconds: 5 } });
   let me: Awaited<ReturnType<typeof api.getMe>>;
   try {
