@@ -21,7 +21,7 @@ export * from "./queue/names.ts";
 export * from "./repo/index.ts";
 export * from "./retry.ts";
 export * from "./seed/broker-sign-up.ts";
-export * from "./steps.ts";
+export * from "./step-config.ts";
 export * from "./telegram/api.ts";
 export * from "./telegram/connect.ts";
 export * from "./telegram/parse.ts";

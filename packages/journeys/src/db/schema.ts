@@ -27,6 +27,8 @@ export const RE_ENTRY_POLICIES = ["allow", "block", "restart"] as const;
 export const TRIGGER_TYPES = ["telegram_deeplink", "stripe_event", "manual"] as const;
 export const STEP_TYPES = ["message", "question", "delay", "conditional"] as const;
 export const SESSION_STATUSES = ["active", "completed", "expired", "cancelled", "waiting_delay"] as const;
+/** The statuses in which a session is live: at most one per (journey, user), by the partial unique index below. */
+export const LIVE_STATUSES = ["active", "waiting_delay"] as const satisfies readonly SessionStatus[];
 export const SCHEDULED_STATUSES = ["pending", "sent", "failed", "cancelled"] as const;
 
 export type JourneyStatus = (typeof JOURNEY_STATUSES)[number];
@@ -74,6 +76,12 @@ export const journeys = pgTable(
     description: text("description"),
     status: varchar("status").notNull().default("draft").$type<JourneyStatus>(),
     reEntryPolicy: varchar("re_entry_policy").notNull().default("block").$type<ReEntryPolicy>(),
+    /**
+     * Bumped by every change of the journey's steps (PUT …/steps), in the same transaction: the
+     * engine's processes cache a journey's steps by (id, steps_version) and read this column with
+     * every session, so a cached copy is used only while it is current.
+     */
+    stepsVersion: integer("steps_version").notNull().default(0),
     createdAt: ts("created_at").defaultNow(),
     updatedAt: ts("updated_at").defaultNow(),
   },
@@ -148,7 +156,7 @@ export const journeyUserSessions = pgTable(
     index("journey_user_sessions_tenant_user_status_idx").on(t.tenantId, t.telegramUserId, t.status),
     uniqueIndex("journey_user_sessions_one_live_uq")
       .on(t.journeyId, t.telegramUserId)
-      .where(sql`status IN ('active', 'waiting_delay')`),
+      .where(sql.raw(`status IN (${LIVE_STATUSES.map((x) => `'${x}'`).join(", ")})`)),
     check("journey_user_sessions_status_chk", oneOf("status", SESSION_STATUSES)),
   ],
 );

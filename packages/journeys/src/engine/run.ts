@@ -1,5 +1,5 @@
 import type { Session, Step } from "../repo/index.ts";
-import { pickDelayMs } from "../steps.ts";
+import { pickDelayMs } from "../step-config.ts";
 import type { EngineContext } from "./context.ts";
 
 /** A journey has at most 200 steps; the bound only guards against a loop we did not foresee. */

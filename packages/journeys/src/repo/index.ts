@@ -1,6 +1,6 @@
 import { sql } from "drizzle-orm";
 import type { Database, Executor } from "../db/client.ts";
-import type { StepInput } from "../steps.ts";
+import type { StepInput } from "../step-config.ts";
 import { BotsRepo } from "./bots.ts";
 import { JourneysRepo } from "./journeys.ts";
 import type { Scope } from "./scope.ts";

@@ -10,7 +10,7 @@ import {
   tenantBots,
 } from "../db/schema.ts";
 import { conflict, invalid, notFound } from "../errors.ts";
-import { validateTrigger } from "../steps.ts";
+import { validateTrigger } from "../step-config.ts";
 import { isUuid, journeyOfTenant, type Scope } from "./scope.ts";
 
 export type Journey = typeof journeys.$inferSelect;

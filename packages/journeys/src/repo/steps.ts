@@ -1,7 +1,7 @@
 import { and, eq, inArray, sql } from "drizzle-orm";
 import { columnsOf, prepared, runPrepared } from "../db/prepared.ts";
 import { journeyScheduledMessages, journeySteps, journeyUserSessions } from "../db/schema.ts";
-import { type StepInput, validateSteps } from "../steps.ts";
+import { type StepInput, validateSteps } from "../step-config.ts";
 import type { JourneysRepo } from "./journeys.ts";
 import { isUuid, journeyOfTenant, LIVE_STATUSES, type Scope } from "./scope.ts";
 import type { SessionsRepo } from "./sessions.ts";

@@ -1,4 +1,4 @@
-import { START_PARAM_RE } from "../steps.ts";
+import { START_PARAM_RE } from "../step-config.ts";
 
 /**
  * `/start`, `/start <param>`, `/start@botname <param>`. Returns null when the text is not a /start

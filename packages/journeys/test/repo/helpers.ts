@@ -4,7 +4,7 @@ import { expect } from "vitest";
 import type { TestEnv } from "../../../../test/support/context.ts";
 import { addBot, repoFor } from "../../../../test/support/fixtures.ts";
 import { DomainError, type ErrorCode } from "../../src/errors.ts";
-import type { StepInput } from "../../src/steps.ts";
+import type { StepInput } from "../../src/step-config.ts";
 
 export const newTenant = () => `t_${randomUUID().slice(0, 8)}`;
 

@@ -5,7 +5,7 @@
 import { describe, expect, it } from "vitest";
 import { createTestEnv } from "../../../../test/support/context.ts";
 import { addBot, repoFor } from "../../../../test/support/fixtures.ts";
-import type { StepInput } from "../../src/steps.ts";
+import type { StepInput } from "../../src/step-config.ts";
 import { expectDomainError, FOUR_STEPS, newTenant, newUser } from "./helpers.ts";
 
 const env = await createTestEnv();

@@ -1,0 +1,1 @@
+ALTER TABLE "journeys" ADD COLUMN "steps_version" integer DEFAULT 0 NOT NULL;

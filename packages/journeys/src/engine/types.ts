@@ -1,0 +1,131 @@
+/**
+ * The engine's vocabulary: what `transition()` reads (a journey, a session, one event, a clock) and
+ * what it decides (a TransitionResult). Plain data only — no rows, no executors — so the function
+ * that uses them stays pure and the two ways of persisting a result (engine/README in docs/architecture.md)
+ * can be checked against each other.
+ */
+import type { ReEntryPolicy, ScheduledStatus, SessionStatus, StepType } from "../db/schema.ts";
+
+/** One step of a journey as the engine sees it. `removed`: dropped by PUT …/steps, kept for history. */
+export interface StepDef {
+  id: string;
+  stepOrder: number;
+  stepType: StepType;
+  config: Record<string, unknown>;
+  removed: boolean;
+}
+
+/** A journey: its policy and every step it has, removed ones included, in step order. */
+export interface JourneyDef {
+  id: string;
+  reEntryPolicy: ReEntryPolicy;
+  steps: readonly StepDef[];
+}
+
+/** A session's state: everything a transition may read or change. `id` is "" for one not yet inserted. */
+export interface SessionState {
+  id: string;
+  journeyId: string;
+  telegramUserId: number;
+  telegramChatId: number;
+  status: SessionStatus;
+  currentStepId: string | null;
+  answers: Record<string, unknown>;
+  startedAt: Date | null;
+  completedAt: Date | null;
+  lastActivityAt: Date | null;
+}
+
+/** The Telegram user an update came from (the chat is their private chat with the bot). */
+export interface TelegramUser {
+  id: number;
+  chatId: number;
+}
+
+/** A delay row as the worker found it when its job ran. */
+export interface DelayRow {
+  id: string;
+  stepId: string;
+  status: ScheduledStatus;
+  scheduledFor: Date;
+}
+
+/**
+ * What happens to a session. Open for the events still to come (button pressed, contact shared, timer
+ * fired, admin cancel): each becomes a new member here and a new case in transition().
+ */
+export type EngineEvent =
+  | { type: "start"; param: string; user: TelegramUser }
+  | { type: "text"; text: string }
+  | { type: "delay_fired"; delay: DelayRow }
+  | { type: "user_blocked"; source: "kicked" | "send_forbidden" }
+  | { type: "steps_replaced"; before: readonly StepDef[] };
+
+/** Time and randomness are arguments: the same inputs always give the same result. */
+export interface Clock {
+  now: Date;
+  /** Uniform in [0, 1), as Math.random. */
+  random: () => number;
+}
+
+/** A delay row to insert for the session. */
+export interface ScheduleRow {
+  stepId: string;
+  scheduledFor: Date;
+  payload: Record<string, unknown>;
+}
+
+/**
+ * What to write for one session. `insert`: a new row (the state's id is assigned by the insert);
+ * `update`: the row becomes `session`; `keep`: the row stays as it is and only rows are added for it.
+ */
+export interface SessionChange {
+  kind: "insert" | "update" | "keep";
+  session: SessionState;
+  /** Answers stored by this transition (already merged into `session.answers`). */
+  answersSet: Record<string, unknown>;
+  /** Texts queued to the session's chat, in the order they are to arrive. */
+  outbox: string[];
+  schedule: ScheduleRow[];
+  /** When set, the session's pending delay rows and unsent messages are cancelled with this reason. */
+  cancelPending: string | null;
+}
+
+/** What happened, in order: the log lines now, an event log later. */
+export type Happening =
+  | { kind: "session_started"; replacedSessionId?: string }
+  | { kind: "reentry_blocked"; policy: ReEntryPolicy; sessionId: string }
+  | { kind: "reentry_allow_unsupported"; sessionId: string }
+  | { kind: "session_cancelled"; sessionId: string; reason: string }
+  | { kind: "message_queued"; stepId: string; stepOrder: number }
+  | { kind: "question_asked"; stepId: string; stepOrder: number; answerKey: unknown }
+  | { kind: "answer_stored"; stepId: string; answerKey: string }
+  | { kind: "answer_invalid"; stepId: string; answerKey: unknown; validation: unknown }
+  | { kind: "delay_scheduled"; stepId: string; scheduledFor: Date; delayMs: number }
+  | { kind: "delay_fired"; scheduledMessageId: string; lateMs: number }
+  | { kind: "delay_not_waited_on"; scheduledMessageId: string; sessionStatus: SessionStatus }
+  | { kind: "conditional_skipped"; stepId: string; stepOrder: number }
+  | { kind: "session_completed" };
+
+/** A short word for what the event came to (logs, test assertions, the webhook's debug line). */
+export type Outcome =
+  | "started"
+  | "blocked"
+  | "accepted"
+  | "invalid"
+  | "not_waiting"
+  | "resumed"
+  | "early"
+  | "not_pending"
+  | "session_not_waiting"
+  | "cancelled"
+  | "unchanged";
+
+export interface TransitionResult {
+  outcome: Outcome;
+  /** In the order they are to be applied (a restart cancels the old session before the new one). */
+  changes: SessionChange[];
+  /** The fired delay row's new status, when the event was a delay firing. */
+  firedDelay: { id: string; status: "sent" | "failed"; error: string | null } | null;
+  happened: Happening[];
+}

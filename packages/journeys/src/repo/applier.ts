@@ -1,0 +1,121 @@
+/**
+ * The one applier: persists what transition() decided, and decides nothing itself. Called two ways —
+ * inside the locking transaction (the session rows locked FOR UPDATE; `version` null), and on the
+ * lock-free fast path (`version` as read, the update recorded with it). See repo/hot-sql.ts.
+ */
+import type { Executor } from "../db/client.ts";
+import { runNamed } from "../db/named.ts";
+import type { ReEntryPolicy } from "../db/schema.ts";
+import type { JourneyDef, SessionChange, SessionState, TransitionResult } from "../engine/types.ts";
+import { notFound } from "../errors.ts";
+import type { Effects } from "../queue/effects.ts";
+import { APPLY_INSERT, APPLY_UPDATE } from "./hot-sql.ts";
+import { stepsCache } from "./journey-defs.ts";
+import type { Session } from "./sessions.ts";
+
+/** A session row as the hot reads return it: with its version and what the engine needs of its journey. */
+export type SessionRead = Session & {
+  version: string;
+  stepsVersion: number;
+  reEntryPolicy: ReEntryPolicy;
+  botId: string;
+};
+
+export function stateOf(row: Session): SessionState {
+  return {
+    id: row.id,
+    journeyId: row.journeyId,
+    telegramUserId: row.telegramUserId,
+    telegramChatId: row.telegramChatId,
+    status: row.status,
+    currentStepId: row.currentStepId,
+    answers: row.answers ?? {},
+    startedAt: row.startedAt,
+    completedAt: row.completedAt,
+    lastActivityAt: row.lastActivityAt,
+  };
+}
+
+/** The journey a session read runs in, its steps from the per-process cache. */
+export async function journeyOf(db: Executor, tenantId: string, read: SessionRead): Promise<JourneyDef> {
+  const steps = await stepsCache.get(db, tenantId, read.journeyId, read.stepsVersion);
+  return { id: read.journeyId, reEntryPolicy: read.reEntryPolicy, steps };
+}
+
+export interface ApplyOptions {
+  tenantId: string;
+  botId: string;
+  /** Lock-free path: the session's row version as read; the write applies only while it is unchanged. */
+  version?: string | null;
+  /** Lock-free path: the Telegram update to record with the write. */
+  updateId?: number | null;
+}
+
+export type ApplyOutcome =
+  | { applied: true; effects: Effects; sessionIds: string[] }
+  /** A session changed since it was read (lock-free path only): nothing was written. */
+  | { applied: false; reason: "stale" }
+  /** A concurrent /start inserted the live session first: nothing of this change was written. */
+  | { applied: false; reason: "live_session_exists" };
+
+/**
+ * Write `result` in order, one statement per session change (a fired delay's row goes with the
+ * first; a result with none still marks it). On the lock-free path a result has one change.
+ */
+export async function applyTransition(
+  db: Executor,
+  result: TransitionResult,
+  opts: ApplyOptions,
+): Promise<ApplyOutcome> {
+  const effects: Effects = { outbox: [], scheduled: [] };
+  const sessionIds: string[] = [];
+  const changes: (SessionChange | null)[] = result.changes.length ? result.changes : [null];
+  for (const [i, change] of changes.entries()) {
+    const fired = i === 0 ? result.firedDelay : null;
+    const common = {
+      tenant_id: opts.tenantId,
+      bot_id: opts.botId,
+      update_id: opts.updateId ?? null,
+      cancel_reason: change?.cancelPending ?? null,
+      outbox: JSON.stringify(change?.outbox ?? []),
+      schedule: JSON.stringify(change?.schedule ?? []),
+      fired_status: fired?.status ?? null,
+      fired_error: fired?.error ?? null,
+      fired_id: fired?.id ?? null,
+      status: change?.session.status ?? null,
+      current_step_id: change?.session.currentStepId ?? null,
+      completed_at: change?.session.completedAt ?? null,
+      last_activity_at: change?.session.lastActivityAt ?? null,
+      answers_set: JSON.stringify(change?.answersSet ?? {}),
+    };
+    const [row] =
+      change?.kind === "insert"
+        ? await runNamed<Written>(db, APPLY_INSERT, {
+            ...common,
+            journey_id: change.session.journeyId,
+            user_id: change.session.telegramUserId,
+            chat_id: change.session.telegramChatId,
+            started_at: change.session.startedAt,
+          })
+        : await runNamed<Written>(db, APPLY_UPDATE, {
+            ...common,
+            session_id: change?.session.id ?? null,
+            version: opts.version ?? null,
+          });
+    if (change && !row?.sessionId) {
+      if (change.kind === "insert") return { applied: false, reason: "live_session_exists" };
+      if (opts.version) return { applied: false, reason: "stale" };
+      throw notFound("session");
+    }
+    if (row?.sessionId) sessionIds.push(row.sessionId);
+    for (const id of row?.outboxIds ?? []) effects.outbox.push({ id: Number(id), botId: opts.botId });
+    for (const s of row?.scheduled ?? []) effects.scheduled.push({ id: s.id, scheduledFor: new Date(s.scheduledFor) });
+  }
+  return { applied: true, effects, sessionIds };
+}
+
+interface Written {
+  sessionId: string | null;
+  outboxIds: (number | string)[];
+  scheduled: { id: string; scheduledFor: string }[];
+}

@@ -1,0 +1,161 @@
+/**
+ * The hot statements: what an answer, a /start and a fired delay run, as named prepared statements.
+ *
+ * Rule: these statements READ the state transition() needs and WRITE the result it returned. They
+ * decide nothing. The one condition of the lock-free write is the session's row version (`xmin`) as
+ * it was read: the fast path applies a result only to the row it was computed from, and otherwise
+ * falls back to the locking transaction. Anything else that looks like a condition here is a switch
+ * set by a parameter (record this update or not, cancel pending rows or not). A rule written here
+ * is a bug even if its tests pass; packages/journeys/test/engine/parity.test.ts checks that the
+ * locking and the lock-free path leave the same rows.
+ */
+import { named } from "../db/named.ts";
+import { columnsOf } from "../db/prepared.ts";
+import { journeyOutbox, journeyScheduledMessages, journeyUserSessions, LIVE_STATUSES } from "../db/schema.ts";
+
+const SESSION_S = columnsOf(journeyUserSessions, "s");
+export const liveStatusSql = (column: string) =>
+  `${column} IN (${LIVE_STATUSES.map((status) => `'${status}'`).join(", ")})`;
+
+/** With a session row: its version and what the engine needs of its journey (steps version, policy). */
+const SESSION_AND_JOURNEY = `s.xmin::text AS "version", j.steps_version AS "stepsVersion",
+  j.re_entry_policy AS "reEntryPolicy", j.bot_id AS "botId", ${SESSION_S}`;
+
+/** The live sessions of user :user_id on the journeys of bot :bot_id, tenant :tenant_id. */
+const liveOnBotSql = `SELECT ${SESSION_AND_JOURNEY}
+   FROM journey_user_sessions s JOIN journeys j ON j.id = s.journey_id
+  WHERE s.tenant_id = :tenant_id AND j.tenant_id = :tenant_id AND j.bot_id = :bot_id
+    AND s.telegram_user_id = :user_id AND ${liveStatusSql("s.status")}`;
+/** Most recently active first: the order in which a text looks for the session it answers. */
+const RECENT_FIRST = `ORDER BY live."lastActivityAt" DESC, live."startedAt" DESC`;
+
+/** Claim (bot, update) for tenant :tenant_id: inserts nothing for another tenant's bot or a claim made. */
+export const CLAIM_UPDATE_SQL = `INSERT INTO processed_updates (bot_id, update_id, processed_at)
+   SELECT b.bot_id, :update_id::bigint, now() FROM tenant_bots b WHERE b.tenant_id = :tenant_id AND b.bot_id = :bot_id
+   ON CONFLICT DO NOTHING`;
+
+/** Without locking or writing: whether the update was recorded, and the user's live sessions on the bot. */
+export const PEEK_LIVE = named<"tenant_id" | "bot_id" | "update_id" | "user_id">(
+  "hot_peek_live",
+  `SELECT (SELECT count(*) FROM processed_updates p WHERE p.bot_id = :bot_id AND p.update_id = :update_id::bigint)::int AS seen,
+          live.*
+     FROM (SELECT 1) one LEFT JOIN LATERAL (${liveOnBotSql}) live ON true ${RECENT_FIRST}`,
+);
+
+/**
+ * The update claimed and, when it is new, the user's live sessions on the bot locked, in one round
+ * trip. The claim runs first (a CTE runs once, before the lateral read); a duplicate locks nothing.
+ */
+export const CLAIM_AND_LOCK_LIVE = named<"tenant_id" | "bot_id" | "update_id" | "user_id">(
+  "hot_claim_lock_live",
+  `WITH claim AS (${CLAIM_UPDATE_SQL} RETURNING 1)
+   SELECT c.claimed, live.* FROM (SELECT count(*)::int AS claimed FROM claim) c
+     LEFT JOIN LATERAL (${liveOnBotSql} AND c.claimed = 1 FOR UPDATE OF s) live ON true ${RECENT_FIRST}`,
+);
+
+/** The user's live sessions on the bot, locked (a user who blocked the bot). */
+export const LOCK_LIVE_ON_BOT = named<"tenant_id" | "bot_id" | "user_id">(
+  "hot_lock_live_on_bot",
+  `SELECT live.* FROM (${liveOnBotSql} FOR UPDATE OF s) live ${RECENT_FIRST}`,
+);
+
+/** The user's live session in one journey, locked (a /start). */
+export const LOCK_LIVE_IN_JOURNEY = named<"tenant_id" | "journey_id" | "user_id">(
+  "hot_lock_live_in_journey",
+  `SELECT ${SESSION_AND_JOURNEY} FROM journey_user_sessions s JOIN journeys j ON j.id = s.journey_id
+    WHERE s.tenant_id = :tenant_id AND j.tenant_id = :tenant_id AND s.journey_id = :journey_id::uuid
+      AND s.telegram_user_id = :user_id AND ${liveStatusSql("s.status")} FOR UPDATE OF s`,
+);
+
+/** A session by id, locked, with its journey's bot (a fired delay, a message Telegram refused). */
+export const LOCK_SESSION = named<"tenant_id" | "session_id">(
+  "hot_lock_session",
+  `SELECT ${SESSION_AND_JOURNEY} FROM journey_user_sessions s JOIN journeys j ON j.id = s.journey_id
+    WHERE s.tenant_id = :tenant_id AND j.tenant_id = :tenant_id AND s.id = :session_id::uuid FOR UPDATE OF s`,
+);
+
+/**
+ * After the CTE `upd` (the session written, with id, tenant_id, telegram_chat_id): the update
+ * recorded, the session's pending rows cancelled, its messages queued in order, its delay rows
+ * inserted, and the fired delay row marked — each only when its parameter asks for it.
+ */
+const writeAfterUpd = `claim AS (
+     INSERT INTO processed_updates (bot_id, update_id, processed_at)
+     SELECT :bot_id, :update_id::bigint, now() FROM upd WHERE :update_id::bigint IS NOT NULL),
+   cancel_delays AS (
+     UPDATE journey_scheduled_messages d SET status = 'cancelled', error = 'session cancelled: ' || :cancel_reason::text
+       FROM upd WHERE :cancel_reason::text IS NOT NULL
+        AND d.tenant_id = upd.tenant_id AND d.session_id = upd.id AND d.status = 'pending'),
+   cancel_outbox AS (
+     UPDATE journey_outbox o SET status = 'cancelled', error = 'session cancelled: ' || :cancel_reason::text
+       FROM upd WHERE :cancel_reason::text IS NOT NULL
+        AND o.tenant_id = upd.tenant_id AND o.session_id = upd.id AND o.status = 'pending'),
+   said AS (
+     INSERT INTO journey_outbox (tenant_id, bot_id, session_id, telegram_chat_id, message_content)
+     SELECT upd.tenant_id, :bot_id, upd.id, upd.telegram_chat_id, jsonb_build_object('text', m.text)
+       FROM upd, jsonb_array_elements_text(:outbox::jsonb) WITH ORDINALITY m(text, n) ORDER BY m.n
+     RETURNING id),
+   sched AS (
+     INSERT INTO journey_scheduled_messages (tenant_id, session_id, step_id, telegram_chat_id, message_content, scheduled_for)
+     SELECT upd.tenant_id, upd.id, r."stepId", upd.telegram_chat_id, r.payload, r."scheduledFor"
+       FROM upd, jsonb_to_recordset(:schedule::jsonb) AS r("stepId" uuid, payload jsonb, "scheduledFor" timestamptz)
+     RETURNING id, scheduled_for),
+   fired AS (
+     UPDATE journey_scheduled_messages f SET status = :fired_status::varchar, error = :fired_error::text,
+            sent_at = CASE WHEN :fired_status::varchar = 'sent' THEN now() ELSE f.sent_at END
+      WHERE :fired_id::uuid IS NOT NULL AND f.tenant_id = :tenant_id AND f.id = :fired_id::uuid)
+   SELECT (SELECT id FROM upd) AS "sessionId",
+          (SELECT coalesce(json_agg(id ORDER BY id), '[]'::json) FROM said) AS "outboxIds",
+          (SELECT coalesce(json_agg(json_build_object('id', id, 'scheduledFor', scheduled_for)), '[]'::json) FROM sched) AS "scheduled"`;
+
+type WriteParams =
+  | "tenant_id"
+  | "bot_id"
+  | "update_id"
+  | "cancel_reason"
+  | "outbox"
+  | "schedule"
+  | "fired_status"
+  | "fired_error"
+  | "fired_id";
+type StateParams = "status" | "current_step_id" | "completed_at" | "last_activity_at";
+
+/**
+ * A session row becomes the state transition() returned (answers: the keys it stored merged in),
+ * only if its version is still :version (the lock-free path; NULL under the row lock), with the rows
+ * of writeAfterUpd. No row written: the session changed since it was read, and nothing else was.
+ */
+export const APPLY_UPDATE = named<WriteParams | StateParams | "session_id" | "version" | "answers_set">(
+  "hot_apply_update",
+  `WITH upd AS (
+     UPDATE journey_user_sessions s
+        SET status = :status::varchar, current_step_id = :current_step_id::uuid,
+            answers = coalesce(s.answers, '{}'::jsonb) || :answers_set::jsonb,
+            completed_at = :completed_at::timestamptz, last_activity_at = :last_activity_at::timestamptz
+      WHERE s.tenant_id = :tenant_id AND s.id = :session_id::uuid
+        AND (:version::text IS NULL OR s.xmin = :version::text::xid)
+     RETURNING s.id, s.tenant_id, s.telegram_chat_id),
+   ${writeAfterUpd}`,
+);
+
+/**
+ * A new session with the state transition() returned, and its rows. The partial unique index on live
+ * sessions arbitrates a concurrent start: the loser inserts nothing (no "sessionId"), and re-reads.
+ */
+export const APPLY_INSERT = named<
+  WriteParams | StateParams | "journey_id" | "user_id" | "chat_id" | "answers_set" | "started_at"
+>(
+  "hot_apply_insert",
+  `WITH upd AS (
+     INSERT INTO journey_user_sessions (tenant_id, journey_id, telegram_user_id, telegram_chat_id, status,
+                                        current_step_id, answers, started_at, completed_at, last_activity_at)
+     SELECT j.tenant_id, j.id, :user_id::bigint, :chat_id::bigint, :status::varchar, :current_step_id::uuid,
+            :answers_set::jsonb, :started_at::timestamptz, :completed_at::timestamptz, :last_activity_at::timestamptz
+       FROM journeys j WHERE j.tenant_id = :tenant_id AND j.id = :journey_id::uuid
+     ON CONFLICT (journey_id, telegram_user_id) WHERE ${liveStatusSql("status")} DO NOTHING
+     RETURNING id, tenant_id, telegram_chat_id),
+   ${writeAfterUpd}`,
+);
+
+export const OUTBOX_COLUMNS = columnsOf(journeyOutbox);
+export const SCHEDULED_COLUMNS = columnsOf(journeyScheduledMessages);
