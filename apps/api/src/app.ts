@@ -22,7 +22,9 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: deps.log as FastifyBaseLogger,
     bodyLimit: BODY_LIMIT,
-    trustProxy: true,
+    // Forwarded headers count only from the proxies TRUSTED_PROXIES names: otherwise any client could
+    // pick its host (X-Forwarded-Host past ADMIN_HOSTS) and its address (the rate-limit key).
+    trustProxy: deps.config.trustedProxies.length > 0 ? [...deps.config.trustedProxies] : false,
     // Per-request lines only at debug: at webhook rates they would drown everything else.
     logController: new LogController({
       disableRequestLogging: deps.config.logLevel !== "debug" && deps.config.logLevel !== "trace",

@@ -2,6 +2,7 @@
  * The only reader of process.env. Parses and validates SPEC §7 once at start-up into a typed,
  * frozen object; every bad or missing value is named in one error.
  */
+import { isIP } from "node:net";
 import { parseKey } from "./crypto.ts";
 
 export interface Config {
@@ -15,6 +16,12 @@ export interface Config {
   telegramApiRoot: string;
   publicBaseUrl: string;
   adminHosts: string[];
+  /**
+   * Proxies whose X-Forwarded-For / -Host / -Proto the API believes (IPs, CIDRs, or proxy-addr's
+   * names loopback, linklocal, uniquelocal). Empty: nobody's — the raw Host header and the socket's
+   * address decide, so a client cannot pick its host (ADMIN_HOSTS) or its rate-limit key.
+   */
+  trustedProxies: string[];
   sweepIntervalMs: number;
   queuePrefix: string;
   logLevel: string;
@@ -29,6 +36,18 @@ export class ConfigError extends Error {
 
 const DEV_JWT_SECRET = "dev-only-jwt-secret-change-me-0123456789abcdef";
 const DEV_ENCRYPTION_KEY = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
+const PROXY_NAMES = ["loopback", "linklocal", "uniquelocal"];
+
+/** An IP, a CIDR (address/prefix within the family's bits) or one of proxy-addr's names. */
+function isProxySpec(spec: string): boolean {
+  if (PROXY_NAMES.includes(spec)) return true;
+  const [addr = "", prefix, ...rest] = spec.split("/");
+  const family = isIP(addr);
+  if (family === 0 || rest.length > 0) return false;
+  if (prefix === undefined) return true;
+  return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
+}
+
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
 
 type Env = Record<string, string | undefined>;
@@ -104,6 +123,16 @@ export function loadConfig(env: Env = process.env, opts: LoadOptions = {}): Conf
     .split(",")
     .map((h) => h.trim().toLowerCase())
     .filter(Boolean);
+  const trustedProxies = get("TRUSTED_PROXIES", "")
+    .split(",")
+    .map((p) => p.trim().toLowerCase())
+    .filter(Boolean);
+  const badProxies = trustedProxies.filter((p) => !isProxySpec(p));
+  if (badProxies.length > 0) {
+    problems.push(
+      `TRUSTED_PROXIES must list IPs, CIDRs or ${PROXY_NAMES.join("/")} (not ${badProxies.map((p) => `"${p}"`).join(", ")})`,
+    );
+  }
 
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze({
@@ -117,6 +146,7 @@ export function loadConfig(env: Env = process.env, opts: LoadOptions = {}): Conf
     telegramApiRoot,
     publicBaseUrl,
     adminHosts,
+    trustedProxies,
     sweepIntervalMs,
     queuePrefix,
     logLevel,

@@ -55,7 +55,7 @@ export async function verifyJwt(req: FastifyRequest): Promise<void> {
   verified.add(req);
 }
 
-/** The request's hostname without port, lowercased (X-Forwarded-Host behind the trusted proxy). */
+/** The request's hostname without port, lowercased (X-Forwarded-Host only from a TRUSTED_PROXIES address). */
 export const requestHost = (req: FastifyRequest) => req.hostname.toLowerCase();
 
 /** Authorization for admin-only routes: role admin and, when ADMIN_HOSTS is set, an admin host. */
