@@ -3,7 +3,14 @@ import { drizzle } from "drizzle-orm/node-postgres";
 import { migrate } from "drizzle-orm/node-postgres/migrator";
 import pg from "pg";
 
-export const MIGRATIONS_DIR = fileURLToPath(new URL("../../../../drizzle", import.meta.url));
+/**
+ * Run from sources this module is packages/journeys/src/db/migrate.ts and drizzle/ is at the
+ * repository root; bundled by `npm run build` it is inside dist/<entry>.js, with drizzle/ copied beside it.
+ */
+const FROM_SOURCES = import.meta.url.endsWith(".ts");
+export const MIGRATIONS_DIR = fileURLToPath(
+  new URL(FROM_SOURCES ? "../../../../drizzle" : "./drizzle", import.meta.url),
+);
 
 /** Lock id shared by every process that migrates, so replicas starting together take turns. */
 const MIGRATION_LOCK = 73_620_001;
