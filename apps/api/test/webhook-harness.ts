@@ -11,6 +11,7 @@ import { afterAll, expect } from "vitest";
 import { startTestApi, type TestApi } from "../../../test/support/api.ts";
 import { createTestEnv, type TestEnv } from "../../../test/support/context.ts";
 import { repoFor } from "../../../test/support/fixtures.ts";
+import { outboxOf } from "../../../test/support/rows.ts";
 
 export interface ConnectedBot {
   botId: string;
@@ -114,8 +115,8 @@ export function sessionsOfUser(env: TestEnv, userId: number) {
 }
 
 /** The texts queued for a session, in send order. */
-export async function outboxTexts(repo: TenantRepository, sessionId: string): Promise<string[]> {
-  return (await repo.sessions.listOutbox(sessionId)).map((o) => o.messageContent.text);
+export async function outboxTexts(env: TestEnv, sessionId: string): Promise<string[]> {
+  return (await outboxOf(env, sessionId)).map((o) => o.messageContent.text);
 }
 
 /** Row counts of everything an update can write. */

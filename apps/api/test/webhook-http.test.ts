@@ -7,6 +7,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { ask, counts, makeJourney, outboxTexts, sessionsOfUser, startHarness } from "./webhook-harness.ts";
 
 const h = await startHarness();
+const { env } = h;
 const bot = await h.connect("acme");
 const other = await h.connect("acme");
 const { journey, stepIds } = await makeJourney(bot, "broker_access", [
@@ -97,7 +98,7 @@ describe("/start texts", () => {
       await bot.say(user, `/start@${name} broker_access`);
       const [session] = await sessionsOfUser(h.env, user);
       expect(session).toMatchObject({ journeyId: journey.id, status: "active", currentStepId: stepIds[0] });
-      expect(await outboxTexts(bot.repo, session!.id)).toEqual(["How old are you?"]);
+      expect(await outboxTexts(env, session!.id)).toEqual(["How old are you?"]);
     }
   });
 
@@ -116,7 +117,7 @@ describe("/start texts", () => {
     await bot.say(user, "/start@otherbot broker_access");
     await bot.say(user, "/start no_such_journey");
     expect(await sessionsOfUser(h.env, user)).toEqual([before]);
-    expect(await outboxTexts(bot.repo, before!.id)).toEqual(["How old are you?"]);
+    expect(await outboxTexts(env, before!.id)).toEqual(["How old are you?"]);
   });
 });
 
@@ -162,7 +163,7 @@ describe("every other update is answered 200 and ignored", () => {
     expect(res.status).toBe(200);
     expect(JSON.parse(res.body)).toEqual({ ok: true, status: "processed" });
     expect(await sessionsOfUser(h.env, user)).toEqual([session]);
-    expect(await outboxTexts(bot.repo, session!.id)).toEqual(["How old are you?"]);
+    expect(await outboxTexts(env, session!.id)).toEqual(["How old are you?"]);
     const { updates: _u, ...after } = await counts(h.env);
     expect({ ...after, updates: before.updates }).toEqual(before);
   });

@@ -12,9 +12,11 @@ import {
   webhookPath,
 } from "@journeys/core";
 import { describe, expect, it } from "vitest";
+import { outboxOf, scheduledOf } from "../../../test/support/rows.ts";
 import { ask, delay, makeJourney, message, outboxTexts, sessionsOfUser, startHarness } from "./webhook-harness.ts";
 
 const h = await startHarness();
+const { env } = h;
 const bot = await h.connect("entrylab");
 const seeded = await seedBrokerSignUp(h.env.handle.db, h.env.config.botTokenEncryptionKey, h.log);
 const text = (i: number) => String(BROKER_SIGN_UP_STEPS[i]!.config.text);
@@ -57,7 +59,7 @@ describe("seeded Broker Sign Up through the webhook", () => {
       answers: { user_age: 33, country: "Germany", deposit_amount: { amount: 1000, currency: "USD" } },
     });
 
-    const outbox = await bot.repo.sessions.listOutbox(session!.id);
+    const outbox = await outboxOf(env, session!.id);
     expect(outbox.map((o) => o.messageContent.text)).toEqual([
       text(0),
       errorOf("number", "abc"),
@@ -72,7 +74,7 @@ describe("seeded Broker Sign Up through the webhook", () => {
       expect(row).toMatchObject({ status: "pending", botId: bot.botId, telegramChatId: user, tenantId: "entrylab" });
     }
 
-    const scheduled = await bot.repo.sessions.listScheduled(session!.id);
+    const scheduled = await scheduledOf(env, session!.id);
     expect(scheduled).toHaveLength(1);
     const row = scheduled[0]!;
     expect(row).toMatchObject({ status: "pending", stepId: steps[4]!.id, telegramChatId: user, sentAt: null });
@@ -123,7 +125,7 @@ describe("step kinds", () => {
     const [session] = await sessionsOfUser(h.env, user);
     expect(session).toMatchObject({ journeyId: journey.id, status: "completed", currentStepId: null, answers: {} });
     expect(session!.completedAt).toBeInstanceOf(Date);
-    expect(await outboxTexts(bot.repo, session!.id)).toEqual(["Hi!", "Bye!"]);
+    expect(await outboxTexts(env, session!.id)).toEqual(["Hi!", "Bye!"]);
     // A completed session is not live: a new /start starts again.
     await bot.say(user, "/start hello");
     expect((await sessionsOfUser(h.env, user)).map((s) => s.status)).toEqual(["completed", "completed"]);
@@ -136,7 +138,7 @@ describe("step kinds", () => {
     await bot.say(user, "/start cond");
     const [session] = await sessionsOfUser(h.env, user);
     expect(session!.status).toBe("completed");
-    expect(await outboxTexts(bot.repo, session!.id)).toEqual(["before", "after"]);
+    expect(await outboxTexts(env, session!.id)).toEqual(["before", "after"]);
   });
 
   it("a conditional step before a question is skipped and the question asked", async () => {
@@ -146,7 +148,7 @@ describe("step kinds", () => {
     await bot.say(user, "/start cond_q");
     const [session] = await sessionsOfUser(h.env, user);
     expect(session).toMatchObject({ status: "active", currentStepId: stepIds[1] });
-    expect(await outboxTexts(bot.repo, session!.id)).toEqual(["Name?"]);
+    expect(await outboxTexts(env, session!.id)).toEqual(["Name?"]);
   });
 
   it("a delay as the first step waits at once, sending nothing", async () => {
@@ -156,8 +158,8 @@ describe("step kinds", () => {
     await bot.say(user, "/start later");
     const [session] = await sessionsOfUser(h.env, user);
     expect(session).toMatchObject({ status: "waiting_delay", currentStepId: stepIds[0] });
-    expect(await outboxTexts(bot.repo, session!.id)).toEqual([]);
-    const [row, ...more] = await bot.repo.sessions.listScheduled(session!.id);
+    expect(await outboxTexts(env, session!.id)).toEqual([]);
+    const [row, ...more] = await scheduledOf(env, session!.id);
     expect(more).toEqual([]);
     expect(row!.status).toBe("pending");
     expect(row!.scheduledFor.getTime()).toBeGreaterThanOrEqual(before + MINUTE);
@@ -176,7 +178,7 @@ describe("step kinds", () => {
     for (const reply of ["/start custom", "old", "40", "Narnia", "germany"]) await bot.say(user, reply);
     const [session] = await sessionsOfUser(h.env, user);
     expect(session).toMatchObject({ status: "completed", answers: { age: 40, country: "DE" } });
-    const texts = await outboxTexts(bot.repo, session!.id);
+    const texts = await outboxTexts(env, session!.id);
     expect(texts.slice(0, 3)).toEqual(["Age?", "Digits, please.", "Country?"]);
     expect(texts).toHaveLength(4); // and one default re-prompt for "Narnia"
   });

@@ -7,6 +7,7 @@ import { ALREADY_IN_FLOW, processUpdate, REDACT_PATHS } from "@journeys/core";
 import { updates } from "@journeys/fake-telegram";
 import { pino } from "pino";
 import { describe, expect, it } from "vitest";
+import { outboxOf, scheduledOf } from "../../../test/support/rows.ts";
 import {
   ask,
   type ConnectedBot,
@@ -19,6 +20,7 @@ import {
 } from "./webhook-harness.ts";
 
 const h = await startHarness();
+const { env } = h;
 const bot = await h.connect("acme");
 const questions = [ask("How old are you?", "age", "number"), ask("Where do you live?", "country", "text")];
 
@@ -29,8 +31,8 @@ const waits = await makeJourney(bot, "wait", [message("Hold on"), delay(10, 20),
 
 async function statusesOf(b: ConnectedBot, sessionId: string) {
   return {
-    scheduled: (await b.repo.sessions.listScheduled(sessionId)).map((r) => r.status),
-    outbox: (await b.repo.sessions.listOutbox(sessionId)).map((r) => r.status),
+    scheduled: (await scheduledOf(env, sessionId)).map((r) => r.status),
+    outbox: (await outboxOf(env, sessionId)).map((r) => r.status),
   };
 }
 
@@ -49,7 +51,7 @@ describe("re-entry: block", () => {
       currentStepId: block.stepIds[1],
       answers: { age: 33 },
     });
-    expect(await outboxTexts(bot.repo, after!.id)).toEqual([
+    expect(await outboxTexts(env, after!.id)).toEqual([
       "How old are you?",
       "Where do you live?",
       ALREADY_IN_FLOW,
@@ -68,8 +70,8 @@ describe("re-entry: block", () => {
     const [session, ...more] = await sessionsOfUser(h.env, user);
     expect(more).toEqual([]);
     expect(session!.status).toBe("waiting_delay");
-    expect(await outboxTexts(bot.repo, session!.id)).toEqual(["Hold on", ALREADY_IN_FLOW]);
-    expect(await bot.repo.sessions.listScheduled(session!.id)).toHaveLength(1);
+    expect(await outboxTexts(env, session!.id)).toEqual(["Hold on", ALREADY_IN_FLOW]);
+    expect(await scheduledOf(env, session!.id)).toHaveLength(1);
   });
 });
 
@@ -89,7 +91,7 @@ describe("re-entry: restart", () => {
     expect(fresh).toMatchObject({ journeyId: restart.journey.id, status: "waiting_delay", answers: {} });
     expect(fresh!.id).not.toBe(old!.id);
     expect(await statusesOf(bot, fresh!.id)).toEqual({ scheduled: ["pending"], outbox: ["pending"] });
-    expect(await outboxTexts(bot.repo, fresh!.id)).toEqual(["Welcome"]);
+    expect(await outboxTexts(env, fresh!.id)).toEqual(["Welcome"]);
   });
 });
 
@@ -101,7 +103,7 @@ describe("re-entry: allow (v1 behaves as block)", () => {
     const [session, ...more] = await sessionsOfUser(h.env, user);
     expect(more).toEqual([]);
     expect(session).toMatchObject({ journeyId: allow.journey.id, status: "active", currentStepId: allow.stepIds[0] });
-    expect(await outboxTexts(bot.repo, session!.id)).toEqual(["How old are you?", ALREADY_IN_FLOW, "How old are you?"]);
+    expect(await outboxTexts(env, session!.id)).toEqual(["How old are you?", ALREADY_IN_FLOW, "How old are you?"]);
   });
 
   // The log line is only readable through a logger we own: call the route's domain function with one.

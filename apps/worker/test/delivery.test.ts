@@ -16,6 +16,7 @@ import {
 } from "../../../packages/journeys/src/index.ts";
 import { addBot, repoFor } from "../../../test/support/fixtures.ts";
 import { botWithJourney, userSays, waitFor, workerTestFile } from "./support.ts";
+import { outboxOf, scheduledOf } from "../../../test/support/rows.ts";
 
 const { env, fake, q, deps, worker } = await workerTestFile();
 
@@ -40,11 +41,11 @@ describe("firing delays", () => {
       return s.status === "completed" && s;
     });
     expect(session.completedAt).toBeInstanceOf(Date);
-    const [row] = await repo.sessions.listScheduled(session.id);
+    const [row] = await scheduledOf(env, session.id);
     expect(row).toMatchObject({ status: "sent" });
     expect(row!.sentAt).toBeInstanceOf(Date);
     const outbox = await waitFor("every outbox row to be marked sent", async () => {
-      const rows = await repo.sessions.listOutbox(session.id);
+      const rows = await outboxOf(env, session.id);
       return rows.every((r) => r.status === "sent") && rows;
     });
     expect(outbox.map((r) => r.messageContent.text)).toEqual(["d-1", "d-2", "d-3"]);
@@ -65,7 +66,7 @@ describe("firing delays", () => {
     for (const user of users) {
       const [row] = await repo.sessions.recent(10).then((all) => all.filter((r) => r.session.telegramUserId === user));
       expect(row?.session.status).toBe("waiting_delay");
-      const [scheduled] = await repo.sessions.listScheduled(row!.session.id);
+      const [scheduled] = await scheduledOf(env, row!.session.id);
       expect(scheduled).toMatchObject({ status: "pending" });
       expect(scheduled!.scheduledFor.getTime()).toBeGreaterThan(Date.now() + 59 * 60_000);
       rows.push(scheduled!);
@@ -112,7 +113,7 @@ describe("early jobs and the sweeper's chores", () => {
     ]);
     await userSays(deps, bot, 5101, "/start go");
     const session = await latestSession("t-early");
-    const [row] = await repoFor(env, "t-early").sessions.listScheduled(session.id);
+    const [row] = await scheduledOf(env, session.id);
     // As if the enqueuing host's clock ran 3 s fast: the job is due now, the row in 3 s.
     await (await q.queues.delays.getJob(delayJobId(row!.id)))!.remove();
     await q.queues.delays.add(
@@ -152,14 +153,14 @@ describe("cancelled rows", () => {
     await fake.waitForMessages({ botId: bot.telegramBotId, chatId: 7001, count: 1 });
     const repo = repoFor(env, "t-cancel");
     const session = await latestSession("t-cancel");
-    const [row] = await repo.sessions.listScheduled(session.id);
+    const [row] = await scheduledOf(env, session.id);
     await repo.sessions.cancel(session.id, "test");
 
     // The job still runs at scheduled_for (then is removed) and must skip the row; then a few sweeps pass.
     await waitFor("the delay job to have run", async () => !(await q.queues.delays.getJob(delayJobId(row!.id))));
     await new Promise((r) => setTimeout(r, 1200));
     expect(texts(bot.telegramBotId, 7001)).toEqual(["c-1"]);
-    expect((await repo.sessions.listScheduled(session.id))[0]).toMatchObject({ status: "cancelled" });
+    expect((await scheduledOf(env, session.id))[0]).toMatchObject({ status: "cancelled" });
   });
 
   it("never sends a cancelled outbox row, even when its job runs", async () => {
@@ -203,7 +204,7 @@ describe("Telegram errors", () => {
     await fake.waitForMessages({ botId: bot.telegramBotId, chatId: 8001, count: 2, timeoutMs: 20_000 });
     const session = await latestSession("t-429");
     const outbox = await waitFor("both rows marked sent", async () => {
-      const rows = await repoFor(env, "t-429").sessions.listOutbox(session.id);
+      const rows = await outboxOf(env, session.id);
       return rows.every((r) => r.status === "sent") && rows;
     });
     expect(texts(bot.telegramBotId, 8001)).toEqual(["r-1", "r-2"]);
@@ -224,7 +225,7 @@ describe("Telegram errors", () => {
     await fake.waitForMessages({ botId: bot.telegramBotId, chatId: 8101, count: 2, timeoutMs: 20_000 });
     const session = await latestSession("t-5xx");
     const outbox = await waitFor("both rows marked sent", async () => {
-      const rows = await repoFor(env, "t-5xx").sessions.listOutbox(session.id);
+      const rows = await outboxOf(env, session.id);
       return rows.every((r) => r.status === "sent") && rows;
     });
     expect(texts(bot.telegramBotId, 8101)).toEqual(["s-1", "s-2"]);
@@ -242,7 +243,7 @@ describe("Telegram errors", () => {
     await fake.waitForMessages({ botId: bot.telegramBotId, chatId: 8201, count: 1, timeoutMs: 20_000 });
     const session = await latestSession("t-400");
     const outbox = await waitFor("both rows settled", async () => {
-      const rows = await repoFor(env, "t-400").sessions.listOutbox(session.id);
+      const rows = await outboxOf(env, session.id);
       return rows.every((r) => r.status !== "pending") && rows;
     });
     expect(outbox.map((r) => [r.messageContent.text, r.status])).toEqual([
@@ -267,13 +268,13 @@ describe("Telegram errors", () => {
       return s.status === "cancelled" && s;
     });
     const repo = repoFor(env, "t-block");
-    const outbox = await repo.sessions.listOutbox(session.id);
+    const outbox = await outboxOf(env, session.id);
     expect(outbox.map((r) => [r.messageContent.text, r.status])).toEqual([
       ["b-1", "failed"],
       ["b-2", "cancelled"],
     ]);
     expect(outbox[0]!.error).toContain("blocked");
-    expect((await repo.sessions.listScheduled(session.id)).map((r) => r.status)).toEqual(["cancelled"]);
+    expect((await scheduledOf(env, session.id)).map((r) => r.status)).toEqual(["cancelled"]);
     expect(texts(bot.telegramBotId, 9001)).toEqual([]);
   });
 });

@@ -18,6 +18,7 @@ import {
 import { createTestEnv } from "../../../test/support/context.ts";
 import { repoFor } from "../../../test/support/fixtures.ts";
 import { botWithJourney, testQueues, updateDeps, userSays } from "./support.ts";
+import { outboxOf, scheduledOf } from "../../../test/support/rows.ts";
 
 const env = await createTestEnv();
 const fake = await startFakeTelegram();
@@ -53,7 +54,7 @@ async function waitingOnDelay(userId: number) {
   const repo = repoFor(env, TENANT);
   const session = (await repo.sessions.recent(1))[0]!.session;
   expect(session.status).toBe("waiting_delay");
-  const [row] = await repo.sessions.listScheduled(session.id);
+  const [row] = await scheduledOf(env, session.id);
   return { bot, row: row!, sessionId: session.id };
 }
 
@@ -67,7 +68,7 @@ describe("a fired delay sends its own messages", () => {
       "after the delay",
       "And now?",
     ]);
-    const outbox = await repoFor(env, TENANT).sessions.listOutbox(sessionId);
+    const outbox = await outboxOf(env, sessionId);
     expect(outbox.map((m) => m.status)).toEqual(["sent", "sent"]);
     const counts = await q.queues.outbox.getJobCounts();
     expect(Object.values(counts).reduce((a, b) => a + b, 0)).toBe(0);
@@ -88,7 +89,7 @@ describe("a fired delay sends its own messages", () => {
       const result = await fireScheduledMessage(fireDeps, row.id);
       expect(result.outcome).toBe("fired");
       expect(fake.sent({ botId: bot.telegramBotId, chatId: user })).toEqual([]);
-      const outbox = await repoFor(env, TENANT).sessions.listOutbox(sessionId);
+      const outbox = await outboxOf(env, sessionId);
       expect(outbox.map((m) => m.status)).toEqual(["pending", "pending"]);
       for (const m of outbox) expect(await q.queues.outbox.getJob(outboxJobId(m.id))).toBeDefined();
     } finally {

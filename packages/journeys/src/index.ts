@@ -17,6 +17,7 @@ export * from "./logger.ts";
 export * from "./queue/connection.ts";
 export * from "./queue/dispatcher.ts";
 export * from "./queue/due-waker.ts";
+export * from "./queue/effects.ts";
 export * from "./queue/names.ts";
 export * from "./repo/index.ts";
 export * from "./retry.ts";

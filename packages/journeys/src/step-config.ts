@@ -95,10 +95,3 @@ export function validateTrigger(
   }
   return { triggerType: triggerType as TriggerType, config: triggerConfig };
 }
-
-/** A random delay in [min, max] minutes, uniformly distributed, in milliseconds. */
-export function pickDelayMs(config: Record<string, unknown>, random: () => number = Math.random): number {
-  const min = Number(config.min_minutes);
-  const max = Number(config.max_minutes);
-  return Math.round((min + (max - min) * random()) * 60_000);
-}

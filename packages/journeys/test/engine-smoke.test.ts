@@ -6,6 +6,7 @@ import { producerConnection } from "../src/queue/connection.ts";
 import { createQueues, queueDispatcher } from "../src/queue/dispatcher.ts";
 import { seedBrokerSignUp } from "../src/seed/broker-sign-up.ts";
 import { processUpdate } from "../src/telegram/process-update.ts";
+import { outboxOf, scheduledOf } from "../../../test/support/rows.ts";
 
 const env = await createTestEnv();
 const log = createLogger("silent");
@@ -49,9 +50,9 @@ describe("engine smoke", () => {
       country: "Germany",
       deposit_amount: { amount: 1000, currency: "USD" },
     });
-    const outbox = await repo.sessions.listOutbox(row!.session.id);
+    const outbox = await outboxOf(env, row!.session.id);
     expect(outbox.map((o) => o.messageContent.text)).toHaveLength(5);
-    const scheduled = await repo.sessions.listScheduled(row!.session.id);
+    const scheduled = await scheduledOf(env, row!.session.id);
     expect(scheduled).toHaveLength(1);
     const delayed = await queues.delays.getDelayed();
     expect(delayed.map((j) => j.id)).toEqual([`delay-${scheduled[0]!.id}`]);

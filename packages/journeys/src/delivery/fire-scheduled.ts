@@ -1,10 +1,11 @@
 import type { Database } from "../db/client.ts";
 import type { SessionStatus } from "../db/schema.ts";
-import { type Dispatcher, type EngineContext, emptyEffects } from "../engine/context.ts";
-import { resumeAfterDelay } from "../engine/resume.ts";
+import { transition } from "../engine/transition.ts";
 import type { Logger } from "../logger.ts";
-import { SystemRepo, TenantRepository } from "../repo/index.ts";
+import { type Dispatcher, emptyEffects } from "../queue/effects.ts";
+import { SystemRepo, stateOf, TenantRepository } from "../repo/index.ts";
 import { withRetry } from "../retry.ts";
+import { logTransition } from "../transition-log.ts";
 
 export interface FireDeps {
   db: Database;
@@ -15,22 +16,17 @@ export interface FireDeps {
   now?: () => Date;
 }
 
-/**
- * A job that runs more than this before its row's scheduled_for is early — the enqueuing host's
- * clock differs, or an operator moved the row later — and is put back to wait, not fired.
- */
-export const EARLY_TOLERANCE_MS = 1000;
-
 export type FireOutcome =
   | { outcome: "fired"; sessionId: string; sessionStatus: SessionStatus }
   | { outcome: "early"; scheduledFor: Date }
   | { outcome: "skipped"; reason: "not_found" | "locked" | "not_pending" | "session_not_waiting" };
 
 /**
- * Fire one delay row. In one transaction: claim the row (FOR UPDATE SKIP LOCKED — a row another
- * worker holds is that worker's to fire), skip it unless pending, re-delay it when early, else
- * resume the session (row marked sent, session active, runs on to its next blocking step or
- * completion, writing outbox rows). After commit the new rows are handed to the dispatcher.
+ * Fire one delay row: the row becomes the engine's `delay_fired` event. In one transaction: claim
+ * the row (FOR UPDATE SKIP LOCKED — a row another worker holds is that worker's to fire), lock its
+ * session, and apply what transition() decides (too early: nothing, the job waits again; no longer
+ * pending: nothing; the session no longer waiting on it: the row fails; else the row is sent and the
+ * session runs on, writing outbox rows). After commit the new rows are handed to the dispatcher.
  * The claim is the guard: a sweeper re-adding the job or a duplicate job can never fire it twice.
  */
 export async function fireScheduledMessage(deps: FireDeps, id: string): Promise<FireOutcome> {
@@ -40,28 +36,39 @@ export async function fireScheduledMessage(deps: FireDeps, id: string): Promise<
   const base = new TenantRepository(deps.db, found.tenantId, deps.encryptionKey);
 
   let effects = emptyEffects();
+  let logLines = () => {};
   const result = await withRetry(
     () =>
       base.transaction(async (repo): Promise<FireOutcome> => {
         effects = emptyEffects();
-        const row = await repo.sessions.getScheduled(id, { forUpdate: "skipLocked" });
+        logLines = () => {};
+        const row = await repo.scheduled.get(id, { forUpdate: "skipLocked" });
         if (!row) return { outcome: "skipped", reason: "locked" };
-        if (row.status !== "pending") return { outcome: "skipped", reason: "not_pending" };
+        const read = await repo.sessions.lock(row.sessionId);
+        if (!read) return { outcome: "skipped", reason: "not_found" };
+        const journey = await repo.sessions.journeyOf(read);
         const now = deps.now?.() ?? new Date();
-        if (row.scheduledFor.getTime() - now.getTime() > EARLY_TOLERANCE_MS) {
-          return { outcome: "early", scheduledFor: row.scheduledFor };
+        const event = { type: "delay_fired", delay: row } as const;
+        const decided = transition(journey, stateOf(read), event, { now, random: Math.random });
+        switch (decided.outcome) {
+          case "early":
+            return { outcome: "early", scheduledFor: row.scheduledFor };
+          case "not_pending":
+            return { outcome: "skipped", reason: "not_pending" };
         }
-        // Lock the session here, once (resumeAfterDelay takes it as locked), with the bot id and
-        // the session's step and the step after it joined in.
-        const { session, botId, step, next } = await repo.sessions.getLockedWithBot(row.sessionId);
-        const ctx: EngineContext = { repo, botId, log, effects };
-        const resumed = await resumeAfterDelay(ctx, row, session, { step, next });
-        if (resumed.outcome === "skipped") return { outcome: "skipped", reason: "session_not_waiting" };
-        return { outcome: "fired", sessionId: resumed.session.id, sessionStatus: resumed.session.status };
+        const applied = await repo.sessions.apply(decided, { botId: read.botId });
+        if (!applied.applied) throw new Error(`delay ${id}: its session's write did not apply`);
+        effects = applied.effects;
+        const sessionLog = log.child({ session_id: read.id, scheduled_message_id: row.id });
+        logLines = () => logTransition(sessionLog, decided, { journeyId: read.journeyId, ...applied });
+        if (decided.outcome !== "resumed") return { outcome: "skipped", reason: "session_not_waiting" };
+        const after = decided.changes.at(-1)?.session.status ?? read.status;
+        return { outcome: "fired", sessionId: read.id, sessionStatus: after };
       }),
     { log },
   );
 
+  logLines();
   if (result.outcome === "early") {
     log.info(
       { scheduled_message_id: id, scheduled_for: result.scheduledFor.toISOString() },

@@ -1,4 +1,4 @@
-import type { Dispatcher, Effects } from "../engine/context.ts";
+import type { Dispatcher, Effects } from "../queue/effects.ts";
 import { RetryLaterError } from "./retry-later.ts";
 import { type SendDeps, sendOutboxChat } from "./send-outbox.ts";
 

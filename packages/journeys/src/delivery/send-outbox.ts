@@ -1,9 +1,11 @@
 import type { Api } from "grammy";
 import type { Database } from "../db/client.ts";
+import { transition } from "../engine/transition.ts";
 import { DomainError } from "../errors.ts";
 import { type Logger, scrubToken } from "../logger.ts";
-import { SystemRepo, TenantRepository } from "../repo/index.ts";
+import { OutboxLeases, SystemRepo, stateOf, TenantRepository } from "../repo/index.ts";
 import { GrammyError, HttpError, isBlockedError, isPermanentError } from "../telegram/api.ts";
+import { logTransition } from "../transition-log.ts";
 import type { BotApis } from "./bot-apis.ts";
 import { RetryLaterError } from "./retry-later.ts";
 
@@ -52,7 +54,8 @@ export interface FlushResult {
 export const SEND_LEASE_MS = 15_000;
 const LEASE_MARGIN_MS = 2_000;
 
-type Step =
+/** What one send attempt came to: the flush loop's next move. */
+type SendOutcome =
   | { kind: "done" }
   | { kind: "sent"; more: boolean }
   | { kind: "failed"; more: boolean }
@@ -80,13 +83,14 @@ type Step =
 export async function sendOutboxChat(deps: SendDeps, outboxId: number, botHint?: string): Promise<FlushResult> {
   const result: FlushResult = { sent: 0, failed: 0 };
   const system = new SystemRepo(deps.db);
+  const leases = new OutboxLeases(deps.db);
   let botId = botHint ?? (await system.outboxRow(outboxId))?.botId;
   if (botId === undefined) return result; // gone
   for (;;) {
     const slot = await deps.bots.reserve(botId, MAX_PLACE_WAIT_MS);
     if (!slot.ok) throw new RetryLaterError("waiting for a place in the bot's send limit", slot.waitMs);
     const forBot: string = botId;
-    const step = await slot.run(() => sendNext(deps, system, outboxId, forBot));
+    const step = await slot.run(() => sendNext(deps, leases, outboxId, forBot));
     switch (step.kind) {
       case "done":
         return result;
@@ -116,9 +120,9 @@ export async function sendOutboxChat(deps: SendDeps, outboxId: number, botHint?:
   }
 }
 
-async function sendNext(deps: SendDeps, system: SystemRepo, outboxId: number, botId: string): Promise<Step> {
+async function sendNext(deps: SendDeps, leases: OutboxLeases, outboxId: number, botId: string): Promise<SendOutcome> {
   const leaseMs = deps.leaseMs ?? SEND_LEASE_MS;
-  const claim = await system.claimOutbox(outboxId, botId, leaseMs);
+  const claim = await leases.claim(outboxId, botId, leaseMs);
   if (!claim) return { kind: "done" };
   if (claim.botId !== botId) return { kind: "other-bot", botId: claim.botId };
   const message = claim.claimed;
@@ -145,7 +149,7 @@ async function sendNext(deps: SendDeps, system: SystemRepo, outboxId: number, bo
   } catch (err) {
     return failedSend(deps, repo, message, attempt, err, log);
   }
-  const more = await repo.sessions.markOutboxSent(message.id);
+  const more = await repo.outbox.markSent(message.id);
   log.info({ attempt }, "message sent");
   return { kind: "sent", more };
 }
@@ -187,29 +191,42 @@ async function failedSend(
   attempt: number,
   err: unknown,
   log: Logger,
-): Promise<Step> {
+): Promise<SendOutcome> {
   const notFound = err instanceof DomainError && err.code === "NOT_FOUND";
   if (!notFound && !(err instanceof GrammyError) && !(err instanceof HttpError)) throw err; // db, decrypt: retry the job
   const error = scrubToken(err instanceof Error ? err.message : String(err));
   if (isBlockedError(err)) {
-    await repo.sessions.markOutboxFailed(message.id, error);
-    if (message.sessionId) await repo.sessions.cancel(message.sessionId, "user blocked the bot");
-    log.warn({ attempt, err: error }, "user blocked the bot: message failed, session cancelled");
+    await repo.outbox.markFailed(message.id, error);
+    log.warn({ attempt, err: error }, "user blocked the bot: message failed");
+    if (message.sessionId) await userBlocked(repo, message.sessionId, log);
     return { kind: "failed", more: true }; // the cancel may have changed the chat's rows: look again
   }
   if (notFound || isPermanentError(err)) {
-    const more = await repo.sessions.markOutboxFailed(message.id, error);
+    const more = await repo.outbox.markFailed(message.id, error);
     log.warn({ attempt, err: error }, "message rejected: failed");
     return { kind: "failed", more };
   }
   const maxAttempts = deps.maxAttempts ?? MAX_SEND_ATTEMPTS;
   if (attempt >= maxAttempts) {
-    const more = await repo.sessions.markOutboxFailed(message.id, `${error} (gave up after ${attempt} attempts)`);
+    const more = await repo.outbox.markFailed(message.id, `${error} (gave up after ${attempt} attempts)`);
     log.error({ attempt, err: error }, "message failed after its last attempt");
     return { kind: "failed", more };
   }
-  await repo.sessions.recordOutboxAttempt(message.id, error);
+  await repo.outbox.recordAttempt(message.id, error);
   const retryAfter = err instanceof GrammyError ? err.parameters.retry_after : undefined;
   log.warn({ attempt, max_attempts: maxAttempts, retry_after: retryAfter, err: error }, "send failed: will retry");
   return { kind: "retry", error: new RetryLaterError(error, retryAfter === undefined ? undefined : retryAfter * 1000) };
+}
+
+/** Telegram's 403 for a message: the engine's `user_blocked` event for its session, under the session lock. */
+async function userBlocked(repo: TenantRepository, sessionId: string, log: Logger) {
+  await repo.transaction(async (tx) => {
+    const read = await tx.sessions.lock(sessionId);
+    if (!read) return;
+    const journey = await tx.sessions.journeyOf(read);
+    const event = { type: "user_blocked", source: "send_forbidden" } as const;
+    const result = transition(journey, stateOf(read), event, { now: new Date(), random: Math.random });
+    const applied = await tx.sessions.apply(result, { botId: read.botId });
+    if (applied.applied) logTransition(log, result, { journeyId: read.journeyId, ...applied });
+  });
 }

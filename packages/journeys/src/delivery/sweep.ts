@@ -2,7 +2,7 @@ import type { Redis } from "ioredis";
 import type { Database } from "../db/client.ts";
 import type { Logger } from "../logger.ts";
 import type { Queues } from "../queue/dispatcher.ts";
-import { SystemRepo } from "../repo/index.ts";
+import { pruneProcessedUpdates, SystemRepo } from "../repo/index.ts";
 import { delayJobsOnTime, type EnsureResult, ensureDelayJob, ensureOutboxJob } from "./ensure-jobs.ts";
 
 export interface SweepDeps {
@@ -76,7 +76,7 @@ export async function sweep(deps: SweepDeps): Promise<SweepReport> {
     }
   });
 
-  report.prunedUpdates = await system.pruneProcessedUpdates(PROCESSED_UPDATES_HOURS);
+  report.prunedUpdates = await pruneProcessedUpdates(deps.db, PROCESSED_UPDATES_HOURS);
   const acted = (r: Partial<Record<EnsureResult, number>>) =>
     Object.entries(r).some(([k, n]) => k !== "present" && (n ?? 0) > 0);
   const line = { delays: report.delays, outbox: report.outbox, errors: report.errors, pruned: report.prunedUpdates };

@@ -5,6 +5,7 @@
  * locking transaction and the lock-free statement (repo/applier.ts) both persist that result and
  * decide nothing themselves; test/engine/parity.test.ts checks that they leave the same rows.
  */
+import { LIVE_STATUSES } from "../db/schema.ts";
 import { type ValidationKind, validateAnswer } from "../validation/index.ts";
 import type {
   Clock,
@@ -30,9 +31,8 @@ export const CANCEL_REASONS = {
   blocked: "user blocked the bot",
   stepsReplaced: "step_removed_or_changed",
 } as const;
-/** The statuses in which a session is live: at most one per (journey, user), by a partial unique index. */
-export const LIVE_STATUSES = ["active", "waiting_delay"] as const;
 
+/** Whether a session is live (see LIVE_STATUSES: at most one per journey and user). */
 export const isLive = (s: Pick<SessionState, "status">) => (LIVE_STATUSES as readonly string[]).includes(s.status);
 
 export function transition(

@@ -1,7 +1,7 @@
 import { Queue } from "bullmq";
 import type { Redis } from "ioredis";
-import type { Dispatcher, Effects } from "../engine/context.ts";
 import type { Logger } from "../logger.ts";
+import type { Dispatcher, Effects } from "../queue/effects.ts";
 import { delayJobId, JOBS, outboxJobId, QUEUES } from "./names.ts";
 
 export const DELAY_JOB_OPTS = {

@@ -36,10 +36,14 @@ export function stateOf(row: Session): SessionState {
   };
 }
 
-/** The journey a session read runs in, its steps from the per-process cache. */
-export async function journeyOf(db: Executor, tenantId: string, read: SessionRead): Promise<JourneyDef> {
-  const steps = await stepsCache.get(db, tenantId, read.journeyId, read.stepsVersion);
-  return { id: read.journeyId, reEntryPolicy: read.reEntryPolicy, steps };
+/** A journey as the engine sees it, its steps from the per-process cache (current at `stepsVersion`). */
+export async function journeyOf(
+  db: Executor,
+  tenantId: string,
+  journey: { id: string; reEntryPolicy: ReEntryPolicy; stepsVersion: number },
+): Promise<JourneyDef> {
+  const steps = await stepsCache.get(db, tenantId, journey.id, journey.stepsVersion);
+  return { id: journey.id, reEntryPolicy: journey.reEntryPolicy, steps };
 }
 
 export interface ApplyOptions {

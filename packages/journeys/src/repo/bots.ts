@@ -1,6 +1,5 @@
 import { and, asc, eq, sql } from "drizzle-orm";
 import { decryptSecret, encryptSecret, randomSecret } from "../crypto.ts";
-import { prepared, runPrepared } from "../db/prepared.ts";
 import { tenantBots } from "../db/schema.ts";
 import { conflict, notFound } from "../errors.ts";
 import type { Scope } from "./scope.ts";
@@ -17,16 +16,6 @@ export function summarize(row: BotRow): BotSummary {
   const { tokenEncrypted: _t, webhookSecret: _w, ...rest } = row;
   return rest;
 }
-
-/**
- * Claim (bot $2, update_id $3) for tenant $1: INSERT … SELECT from this tenant's bot row, so another
- * tenant's bot id inserts nothing; a claim already made inserts nothing either. Also the first part
- * of the text update's claim-and-lock statement (sessions.ts).
- */
-export const CLAIM_UPDATE_SQL = `INSERT INTO processed_updates (bot_id, update_id, processed_at)
-   SELECT b.bot_id, $3::bigint, now() FROM tenant_bots b WHERE b.tenant_id = $1 AND b.bot_id = $2
-   ON CONFLICT DO NOTHING`;
-const CLAIM_UPDATE = prepared("update_claim", `${CLAIM_UPDATE_SQL} RETURNING update_id`);
 
 export class BotsRepo {
   constructor(private readonly s: Scope) {}
@@ -108,16 +97,5 @@ export class BotsRepo {
       token: decryptSecret(row.tokenEncrypted, this.s.encryptionKey),
       webhookSecret: row.webhookSecret,
     };
-  }
-
-  /**
-   * Record (bot, update_id) inside the update's transaction; false when already recorded. A
-   * concurrent duplicate blocks on the primary key until the first commits, then sees the conflict.
-   */
-  async claimUpdate(botId: string, updateId: number): Promise<boolean> {
-    const rows = await runPrepared(this.s.db, CLAIM_UPDATE, [this.s.tenantId, botId, updateId]);
-    if (rows.length === 1) return true;
-    await this.get(botId); // not this tenant's bot → NOT_FOUND; otherwise a duplicate
-    return false;
   }
 }

@@ -16,6 +16,15 @@ const STEPS_OF_JOURNEY = named<"tenant_id" | "journey_id">(
      FROM journeys j WHERE j.tenant_id = :tenant_id AND j.id = :journey_id::uuid`,
 );
 
+/** Every step of a journey (removed ones too) as the engine sees it, read now (no cache). */
+export async function readSteps(db: Executor, tenantId: string, journeyId: string): Promise<StepDef[]> {
+  const [row] = await runNamed<{ steps: StepDef[] }>(db, STEPS_OF_JOURNEY, {
+    tenant_id: tenantId,
+    journey_id: journeyId,
+  });
+  return row?.steps ?? [];
+}
+
 /** How many journeys' steps a process keeps (a few KB each; the least recently used go first). */
 const CACHE_SIZE = 1000;
 

@@ -19,8 +19,6 @@ export const isUuid = (id: string) => UUID_RE.test(id);
 /** A tenant_bots.bot_id as its check constraint allows it (so also safe in a URL path). */
 export const isBotId = (id: string) => /^[A-Za-z0-9_-]{1,64}$/.test(id);
 
-export const LIVE_STATUSES = ["active", "waiting_delay"] as const;
-
 /** Steps and triggers carry no tenant_id: they belong to the tenant when their journey does. */
 export const journeyOfTenant = (s: Scope, journeyIdColumn: AnyPgColumn) =>
   sql`EXISTS (SELECT 1 FROM ${journeys} WHERE ${journeys.id} = ${journeyIdColumn} AND ${journeys.tenantId} = ${s.tenantId})`;

@@ -116,7 +116,7 @@ describe("an answer without a transaction", () => {
     const { bot, repo, user, session } = await started();
     const id = updateId++;
     const peeked = await repo.sessions.peekLive(bot.botId, id, user);
-    expect(await repo.bots.claimUpdate(bot.botId, id)).toBe(true); // as a concurrent delivery would
+    expect(await repo.updates.claim(bot.botId, id)).toBe(true); // as a concurrent delivery would
     const before = await session();
     const effects = emptyEffects();
     expect(await answerIfUnchanged({ repo, botId: bot.botId, log, effects }, id, peeked.live, "50")).toBeNull();

@@ -115,18 +115,18 @@ describe("bots.claimUpdate", () => {
     const repo = repoFor(env, tenantId);
     const a = await addBot(env, tenantId);
     const b = await addBot(env, tenantId);
-    expect(await repo.bots.claimUpdate(a.botId, 1)).toBe(true);
-    expect(await repo.bots.claimUpdate(a.botId, 1)).toBe(false);
-    expect(await repo.bots.claimUpdate(a.botId, 2)).toBe(true);
-    expect(await repo.bots.claimUpdate(b.botId, 1)).toBe(true);
-    expect(await repo.bots.claimUpdate(a.botId, 2 ** 40)).toBe(true);
-    await expectDomainError(repo.bots.claimUpdate("nope", 1), "NOT_FOUND");
+    expect(await repo.updates.claim(a.botId, 1)).toBe(true);
+    expect(await repo.updates.claim(a.botId, 1)).toBe(false);
+    expect(await repo.updates.claim(a.botId, 2)).toBe(true);
+    expect(await repo.updates.claim(b.botId, 1)).toBe(true);
+    expect(await repo.updates.claim(a.botId, 2 ** 40)).toBe(true);
+    await expectDomainError(repo.updates.claim("nope", 1), "NOT_FOUND");
   });
 
   it("concurrent claims of one update in separate transactions: exactly one wins", async () => {
     const tenantId = newTenant();
     const bot = await addBot(env, tenantId);
-    const claim = () => repoFor(env, tenantId).transaction((r) => r.bots.claimUpdate(bot.botId, 7));
+    const claim = () => repoFor(env, tenantId).transaction((r) => r.updates.claim(bot.botId, 7));
     const results = await Promise.all([claim(), claim(), claim(), claim(), claim()]);
     expect(results.filter(Boolean)).toHaveLength(1);
   });
@@ -139,17 +139,17 @@ describe("bots.claimUpdate", () => {
     const held = gate();
     const first = repo
       .transaction(async (r) => {
-        expect(await r.bots.claimUpdate(bot.botId, 9)).toBe(true);
+        expect(await r.updates.claim(bot.botId, 9)).toBe(true);
         claimed.open();
         await held.wait;
         throw new Error("handler failed");
       })
       .catch((e: Error) => e.message);
     await claimed.wait;
-    const second = repo.transaction((r) => r.bots.claimUpdate(bot.botId, 9));
+    const second = repo.transaction((r) => r.updates.claim(bot.botId, 9));
     held.open();
     expect(await first).toBe("handler failed");
     expect(await second).toBe(true);
-    expect(await repo.bots.claimUpdate(bot.botId, 9)).toBe(false);
+    expect(await repo.updates.claim(bot.botId, 9)).toBe(false);
   });
 });

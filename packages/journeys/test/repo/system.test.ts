@@ -178,14 +178,14 @@ describe("SystemRepo", () => {
     const tenantId = newTenant();
     const bot = await addBot(env, tenantId);
     const repo = (await world(env, { tenantId })).repo;
-    for (const id of [1, 2, 3]) await repo.bots.claimUpdate(bot.botId, id);
+    for (const id of [1, 2, 3]) await repo.updates.claim(bot.botId, id);
     await env.handle.pool.query(
       "UPDATE processed_updates SET processed_at = now() - interval '80 hours' WHERE bot_id = $1 AND update_id IN (1, 2)",
       [bot.botId],
     );
     expect(await system.pruneProcessedUpdates(100)).toBe(0);
     expect(await system.pruneProcessedUpdates()).toBe(2);
-    expect(await repo.bots.claimUpdate(bot.botId, 1)).toBe(true);
-    expect(await repo.bots.claimUpdate(bot.botId, 3)).toBe(false);
+    expect(await repo.updates.claim(bot.botId, 1)).toBe(true);
+    expect(await repo.updates.claim(bot.botId, 3)).toBe(false);
   });
 });

@@ -120,7 +120,7 @@ describe("another tenant changes nothing", () => {
         b.bots.save({ ...fields, botId: `b_${randomUUID().slice(0, 8)}`, telegramBotId: a.bot.telegramBotId }),
         "CONFLICT",
       );
-      await expectDomainError(b.bots.claimUpdate(a.bot.botId, 1), "NOT_FOUND");
+      await expectDomainError(b.updates.claim(a.bot.botId, 1), "NOT_FOUND");
     }));
 
   it("B's own session cannot be pointed at A's steps", async () => {
@@ -135,8 +135,8 @@ describe("another tenant changes nothing", () => {
 
   it("A can still claim the update B tried to claim", async () => {
     const a = await world(env);
-    await expectDomainError(repoFor(env, newTenant()).bots.claimUpdate(a.bot.botId, 42), "NOT_FOUND");
-    expect(await a.repo.bots.claimUpdate(a.bot.botId, 42)).toBe(true);
+    await expectDomainError(repoFor(env, newTenant()).updates.claim(a.bot.botId, 42), "NOT_FOUND");
+    expect(await a.repo.updates.claim(a.bot.botId, 42)).toBe(true);
   });
 });
 
