@@ -7,21 +7,13 @@
  * The fake is looked for at `--telegram URL`, else TELEGRAM_API_ROOT, else where `npm start` puts it.
  */
 import { execFileSync } from "node:child_process";
-import { randomBytes } from "node:crypto";
 import { isDeepStrictEqual, parseArgs } from "node:util";
-import { Redis } from "ioredis";
 import pg from "pg";
 import { loadConfig } from "../packages/journeys/src/config.ts";
-import {
-  DEFAULT_FAKE_TELEGRAM_PORT,
-  ENTRY,
-  freePort,
-  type Proc,
-  ROOT,
-  startProc,
-  TSX,
-  waitForHttp,
-} from "./lib/procs.ts";
+import { AdminClient } from "./lib/harness/admin-client.ts";
+import { FakeClient } from "./lib/harness/fake-client.ts";
+import { Stack } from "./lib/harness/stack.ts";
+import { DEFAULT_FAKE_TELEGRAM_PORT, ROOT, TSX } from "./lib/procs.ts";
 
 const { values } = parseArgs({
   options: { url: { type: "string" }, telegram: { type: "string" }, verbose: { type: "boolean", default: false } },
@@ -29,8 +21,7 @@ const { values } = parseArgs({
 process.env.NODE_ENV ??= "development";
 
 const TENANT = "entrylab";
-const procs: Proc[] = [];
-let scratch: { adminUrl: string; dbName: string; prefix: string; redisUrl: string } | null = null;
+let stack: Stack | undefined;
 let failures = 0;
 
 function report(n: number, name: string, ok: boolean, evidence: string) {
@@ -47,9 +38,7 @@ async function setUp(): Promise<{ env: Record<string, string>; apiUrl: string; f
       `http://127.0.0.1:${DEFAULT_FAKE_TELEGRAM_PORT}`
     ).replace(/\/$/, "");
     try {
-      await fetch(`${fakeRoot}/_fake/stats`, { signal: AbortSignal.timeout(5000) }).then((r) => {
-        if (!r.ok) throw new Error(`answered ${r.status}`);
-      });
+      await new FakeClient(fakeRoot).stats();
     } catch (err) {
       throw new Error(
         `no fake Bot API at ${fakeRoot} (${(err as Error).message}): start the stack with \`npm start -- --fake-telegram\`, or pass --telegram URL`,
@@ -57,51 +46,16 @@ async function setUp(): Promise<{ env: Record<string, string>; apiUrl: string; f
     }
     return { env: { ...(process.env as Record<string, string>) }, apiUrl: values.url.replace(/\/$/, ""), fakeRoot };
   }
-  const id = randomBytes(4).toString("hex");
-  const base = loadConfig(process.env);
-  const adminUrl = new URL(base.databaseUrl);
-  const dbName = `journeys_verify_${id}`;
-  const dbUrl = new URL(base.databaseUrl);
-  dbUrl.pathname = `/${dbName}`;
-  const [apiPort, fakePort] = [await freePort(), await freePort()];
-  scratch = { adminUrl: adminUrl.toString(), dbName, prefix: `verify-${id}`, redisUrl: base.redisUrl };
-  const env = {
-    NODE_ENV: "development",
-    DATABASE_URL: dbUrl.toString(),
-    REDIS_URL: base.redisUrl,
-    QUEUE_PREFIX: scratch.prefix,
-    PORT: String(apiPort),
-    HOST: "127.0.0.1",
-    PUBLIC_BASE_URL: `http://127.0.0.1:${apiPort}`,
-    TELEGRAM_API_ROOT: `http://127.0.0.1:${fakePort}`,
-    SCHEDULER_SWEEP_INTERVAL_MS: "1000",
-    LOG_LEVEL: values.verbose ? "info" : "warn",
-  };
+  stack = new Stack({
+    tool: "verify",
+    verbose: values.verbose,
+    env: { SCHEDULER_SWEEP_INTERVAL_MS: "1000", LOG_LEVEL: values.verbose ? "info" : "warn" },
+  });
+  await stack.start();
   console.log(
-    `scratch stack: database ${dbName}, queue prefix ${scratch.prefix}, api :${apiPort}, fake Bot API :${fakePort}`,
+    `scratch stack: database ${stack.dbName}, queue prefix ${stack.prefix}, api :${new URL(stack.apiUrl).port}, fake Bot API :${new URL(stack.fakeRoot).port}`,
   );
-  const quiet = !values.verbose;
-  procs.push(startProc("telegram", ENTRY.fakeTelegram, { args: ["--port", String(fakePort)], quiet }));
-  await waitForHttp(`${env.TELEGRAM_API_ROOT}/_fake/stats`);
-  procs.push(startProc("api", ENTRY.api, { env, quiet }));
-  await waitForHttp(`${env.PUBLIC_BASE_URL}/health/ready`, 60_000);
-  procs.push(startProc("worker", ENTRY.worker, { env, quiet }));
-  return { env, apiUrl: env.PUBLIC_BASE_URL, fakeRoot: env.TELEGRAM_API_ROOT };
-}
-
-async function tearDown() {
-  await Promise.all(procs.map((p) => p.stop()));
-  if (!scratch) return;
-  const admin = new URL(scratch.adminUrl);
-  admin.pathname = "/postgres";
-  const client = new pg.Client({ connectionString: admin.toString() });
-  await client.connect();
-  await client.query(`DROP DATABASE IF EXISTS "${scratch.dbName}" WITH (FORCE)`);
-  await client.end();
-  const redis = new Redis(scratch.redisUrl);
-  const keys = await redis.keys(`${scratch.prefix}:*`);
-  if (keys.length) await redis.del(...keys);
-  redis.disconnect();
+  return { env: { ...stack.serviceEnv }, apiUrl: stack.apiUrl, fakeRoot: stack.fakeRoot };
 }
 
 /** The product's own CLIs: `npm run token` and `npm run db:seed`. */
@@ -109,34 +63,17 @@ function cli(script: string, args: string[], env: Record<string, string>): strin
   return execFileSync(TSX, [script, ...args], { cwd: ROOT, env: { ...process.env, ...env }, encoding: "utf8" }).trim();
 }
 
-async function http<T>(method: string, url: string, token: string, body?: unknown): Promise<T> {
-  const res = await fetch(url, {
-    method,
-    headers: { authorization: `Bearer ${token}`, ...(body ? { "content-type": "application/json" } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${method} ${url} → ${res.status} ${text}`);
-  return JSON.parse(text) as T;
-}
-
-const list = <T>(x: T[] | Record<string, T[]>): T[] => (Array.isArray(x) ? x : (Object.values(x)[0] ?? []));
-
 async function main() {
   const { env, apiUrl, fakeRoot } = await setUp();
   const db = new pg.Client({ connectionString: env.DATABASE_URL ?? loadConfig(process.env).databaseUrl });
   await db.connect();
   try {
     const token = cli("scripts/token.ts", ["--tenant", TENANT, "--role", "admin"], env).split("\n").at(-1)!;
+    const admin = new AdminClient({ apiUrl }, TENANT, { token });
     // A tenant exists when it has a bot: connect a fake one unless it has one, then seed.
-    type Bot = { bot_id: string; telegram_bot_id: number; username: string };
-    let bot = list(await http<Bot[]>("GET", `${apiUrl}/api/bots`, token))[0];
-    if (!bot) {
-      const botToken = `${6_000_000_000 + Math.floor(Math.random() * 1e8)}:${randomBytes(26).toString("base64url")}`;
-      bot = await http<Bot>("POST", `${apiUrl}/api/bots`, token, { token: botToken });
-    }
+    const bot = (await admin.bots())[0] ?? (await admin.connectBot());
     console.log(
-      `bot @${bot.username} (bot_id ${bot.bot_id}); seed: ${cli("packages/journeys/src/seed/seed-cli.ts", [], env)}`,
+      `bot @${bot.username} (bot_id ${bot.botId}); seed: ${cli("packages/journeys/src/seed/seed-cli.ts", [], env)}`,
     );
 
     // 1. Tables exist
@@ -162,7 +99,8 @@ async function main() {
 
     // 2. Seed journey exists
     type J = { id: string; name: string; status: string };
-    const journey = list(await http<J[]>("GET", `${apiUrl}/api/journeys`, token)).find(
+    const listed = await admin.ok<J[] | Record<string, J[]>>("GET", "/api/journeys");
+    const journey = (Array.isArray(listed) ? listed : (Object.values(listed)[0] ?? [])).find(
       (j) => j.name === "Broker Sign Up",
     );
     report(
@@ -177,7 +115,7 @@ async function main() {
       `SELECT t.id, t.journey_id FROM journey_triggers t JOIN journeys j ON j.id = t.journey_id
         WHERE j.tenant_id = $1 AND j.bot_id = $2 AND j.status = 'active' AND t.is_active
           AND t.trigger_type = 'telegram_deeplink' AND t.trigger_config->>'start_param' = 'broker_access'`,
-      [TENANT, bot.bot_id],
+      [TENANT, bot.botId],
     );
     report(
       3,
@@ -188,31 +126,13 @@ async function main() {
 
     // 4. A fake /start broker_access webhook creates a session
     const user = 100_000 + Math.floor(Math.random() * 1e6);
-    let since = 0;
+    const fake = new FakeClient(fakeRoot);
     const say = async (text: string) => {
-      const r = await http<{ status: number }>("POST", `${fakeRoot}/_fake/user-says`, "", {
-        bot_id: bot.telegram_bot_id,
-        user_id: user,
-        text,
-      });
-      if (r.status !== 200) throw new Error(`webhook answered ${r.status} to "${text}"`);
+      const status = await fake.userSays(bot.telegramBotId, user, text);
+      if (status !== 200) throw new Error(`webhook answered ${status} to "${text}"`);
     };
-    const botSays = async (count: number, timeoutMs = 15_000): Promise<string[]> => {
-      const got: string[] = [];
-      const deadline = Date.now() + timeoutMs;
-      while (got.length < count && Date.now() < deadline) {
-        const { messages } = await http<{ messages: { seq: number; text: string }[] }>(
-          "GET",
-          `${fakeRoot}/_fake/sent?bot_id=${bot.telegram_bot_id}&chat_id=${user}&since_seq=${since}&wait_ms=${Math.max(1, deadline - Date.now())}`,
-          "",
-        );
-        for (const m of messages) {
-          since = Math.max(since, m.seq);
-          got.push(m.text);
-        }
-      }
-      return got;
-    };
+    const botSays = async (count: number, timeoutMs = 15_000): Promise<string[]> =>
+      (await fake.collect(count, timeoutMs, undefined, { botId: bot.telegramBotId, chatId: user })).map((m) => m.text);
     await say("/start broker_access");
     const session = async () =>
       (
@@ -294,7 +214,7 @@ try {
   failures++;
   console.log(`FAIL — ${(err as Error).message}`);
 } finally {
-  await tearDown();
+  await stack?.tearDown();
 }
 console.log(failures === 0 ? "\nall 7 checks passed" : `\n${failures} check(s) failed`);
 process.exit(failures === 0 ? 0 : 1);

@@ -10,8 +10,8 @@ import { type FakeTelegram, startFakeTelegram } from "../../packages/fake-telegr
 import { ENTRY, freePort } from "../../scripts/lib/procs.ts";
 import { type Service, spawnService } from "./child.ts";
 import { Fatal } from "./client.ts";
-import { PgProxy } from "./pg-proxy.ts";
-import { PrivateRedis } from "./redis-server.ts";
+import { PgProxy } from "../../scripts/lib/harness/pg-proxy.ts";
+import { PrivateRedis } from "../../scripts/lib/harness/redis-server.ts";
 
 export const PG_ADMIN_URL = process.env.FAULTS_PG_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
 /** Short, so recovery paths that wait for a sweep run many times within the suite's budget. */

@@ -1,6 +1,7 @@
 /**
  * Child processes for the local tools (npm start, verify, chat, bench, faults): each line of their
- * output labelled, clean stop on SIGTERM with a bounded wait, SIGKILL after.
+ * output labelled and the last ones kept, clean stop on SIGTERM with a bounded wait, SIGKILL after,
+ * and a crash on purpose (SIGKILL to the whole group).
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { createServer } from "node:net";
@@ -35,12 +36,24 @@ export function tsxArgs(entry: string, args: readonly string[] = []): string[] {
 export interface Proc {
   name: string;
   child: ChildProcess;
+  pid: number;
+  /** The last KEEP_LINES lines of its output, stdout and stderr together. */
+  lines: string[];
+  /** How many lines so far were a log record with `"msg":"<msg>"`. */
+  count(msg: string): number;
   exited: Promise<number | null>;
+  alive(): boolean;
+  /** A graceful stop: SIGTERM, then SIGKILL of its group after `timeoutMs`. */
   stop(timeoutMs?: number): Promise<void>;
+  /** A crash: SIGKILL to its whole group (no shutdown hook runs), and wait for the exit. */
+  crash(): Promise<void>;
   kill(signal?: NodeJS.Signals): void;
 }
 
 const COLORS = [36, 35, 33, 32, 34];
+const KEEP_LINES = 400;
+/** Every group started and not yet stopped: killed by killAllNow() on an abnormal exit. */
+const living = new Set<Proc>();
 
 export function startProc(
   name: string,
@@ -60,39 +73,72 @@ export function startProc(
     // (a second signal would make close-with-grace exit at once, skipping the graceful stop).
     detached: true,
   });
+  if (child.pid === undefined) throw new Error(`could not start ${name}`);
+  const pid = child.pid;
   const color = COLORS[name.length % COLORS.length];
   const label = process.stdout.isTTY ? `\x1b[${color}m[${name}]\x1b[0m` : `[${name}]`;
+  const lines: string[] = [];
+  const counts = new Map<string, number>();
   for (const stream of [child.stdout, child.stderr]) {
     createInterface({ input: stream }).on("line", (line) => {
+      lines.push(line);
+      if (lines.length > KEEP_LINES) lines.shift();
+      const msg = /"msg":"([^"]*)"/.exec(line)?.[1];
+      if (msg !== undefined) counts.set(msg, (counts.get(msg) ?? 0) + 1);
       opts.onLine?.(line);
       if (!opts.quiet) process.stdout.write(`${label} ${line}\n`);
     });
   }
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-  return {
+  const alive = () => child.exitCode === null && child.signalCode === null;
+  const signalGroup = (signal: NodeJS.Signals) => {
+    try {
+      process.kill(-pid, signal);
+    } catch {
+      // the group is gone already
+    }
+  };
+  const proc: Proc = {
     name,
     child,
+    pid,
+    lines,
+    count: (msg) => counts.get(msg) ?? 0,
     exited,
+    alive,
     // SIGKILL goes to the whole group (tsx's node child too); a graceful signal goes to tsx alone,
     // which relays it once to the process running the code.
     kill: (signal = "SIGKILL") => {
-      if (child.exitCode !== null || child.signalCode !== null || !child.pid) return;
-      try {
-        process.kill(signal === "SIGKILL" ? -child.pid : child.pid, signal);
-      } catch {
-        // already gone
-      }
+      if (!alive()) return;
+      if (signal === "SIGKILL") signalGroup(signal);
+      else child.kill(signal);
+    },
+    async crash() {
+      signalGroup("SIGKILL");
+      await exited;
     },
     async stop(timeoutMs = 10_000) {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill("SIGTERM");
-      const timer = setTimeout(() => {
-        if (child.pid) process.kill(-child.pid, "SIGKILL");
-      }, timeoutMs);
-      await exited;
-      clearTimeout(timer);
+      if (alive()) {
+        child.kill("SIGTERM");
+        const timer = setTimeout(() => signalGroup("SIGKILL"), timeoutMs);
+        await exited;
+        clearTimeout(timer);
+      }
     },
   };
+  living.add(proc);
+  void exited.then(() => {
+    // tsx exits when its child does: nothing of the group may outlive it.
+    signalGroup("SIGKILL");
+    living.delete(proc);
+  });
+  return proc;
+}
+
+/** Last resort on an abnormal exit of the parent (synchronous): SIGKILL every group still running. */
+export function killAllNow(): void {
+  for (const p of living) p.kill("SIGKILL");
+  living.clear();
 }
 
 /** Poll `url` until it answers 2xx (or `timeoutMs` passes). */

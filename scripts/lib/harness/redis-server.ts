@@ -1,7 +1,8 @@
 /**
- * A private redis-server on a loopback port, so scenario 3 can FLUSHALL it and crash/restart it
- * without touching the machine's shared Redis. Nothing is persisted: a restart comes back empty,
- * as a Redis without persistence (or a failover to an empty replica) does.
+ * A private redis-server on a loopback port, for what must not touch the machine's shared Redis:
+ * the fault suite FLUSHALLs, crashes and restarts it; the bench runs one at `--hz 100` and measures
+ * memory in an empty one. Nothing is persisted: a restart comes back empty, as a Redis without
+ * persistence (or a failover to an empty replica) does.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { Redis } from "ioredis";
@@ -10,7 +11,11 @@ export class PrivateRedis {
   private child: ChildProcess | undefined;
   private exited: Promise<void> = Promise.resolve();
 
-  constructor(readonly port: number) {}
+  constructor(
+    readonly port: number,
+    /** More redis-server arguments, e.g. ["--hz", "100"]. */
+    private readonly extraArgs: string[] = [],
+  ) {}
 
   get url(): string {
     return `redis://127.0.0.1:${this.port}`;
@@ -24,7 +29,19 @@ export class PrivateRedis {
     if (this.running()) return;
     const child = spawn(
       "redis-server",
-      ["--port", String(this.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--daemonize", "no"],
+      [
+        "--port",
+        String(this.port),
+        "--bind",
+        "127.0.0.1",
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+        "--daemonize",
+        "no",
+        ...this.extraArgs,
+      ],
       { stdio: "ignore" },
     );
     this.child = child;

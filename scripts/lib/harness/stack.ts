@@ -1,0 +1,200 @@
+/**
+ * The scratch stack `npm run verify`, `npm run bench` and `npm run test:faults` bring up: its own
+ * database and queue prefix, fresh secrets, the fake Bot API, and the API and the worker as child
+ * processes started as production starts them (services.ts). On request: the fake inside this
+ * process (the fault suite reads its records directly), a private redis-server and a TCP proxy in
+ * front of Postgres (for fault injection). `tearDown` removes all of it, also after a failure.
+ */
+import { randomBytes } from "node:crypto";
+import { type FakeTelegram, startFakeTelegram } from "@journeys/fake-telegram";
+import { Redis } from "ioredis";
+import pg from "pg";
+import { loadConfig } from "../../../packages/journeys/src/config.ts";
+import { ENTRY, freePort, type Proc, startProc, waitForHttp } from "../procs.ts";
+import type { AdminTarget } from "./admin-client.ts";
+import { PgProxy } from "./pg-proxy.ts";
+import { PrivateRedis } from "./redis-server.ts";
+import { Services } from "./services.ts";
+
+export interface StackOptions {
+  /** Names the database (journeys_<tool>_<id>) and the queue prefix (<tool>-<id>). */
+  tool: string;
+  /** Echo the child processes' output, each line labelled. */
+  verbose?: boolean;
+  /** "production" runs the services as deployed (no development defaults). */
+  nodeEnv?: "development" | "production";
+  /** The fake Bot API in this process (`stack.fake`) instead of a child process. */
+  fakeInProcess?: boolean;
+  /** sendMessage calls per second and bot the fake answers before a 429. */
+  fakeRateLimit?: number;
+  /** The services use a private redis-server (`stack.redis`) instead of the machine's Redis. */
+  privateRedis?: boolean;
+  /** The services reach Postgres through a TCP proxy (`stack.proxy`) that can cut it. */
+  pgProxy?: boolean;
+  /** Both services' environment on top of the stack's (e.g. SCHEDULER_SWEEP_INTERVAL_MS). */
+  env?: Record<string, string>;
+  apiEnv?: Record<string, string>;
+  workerEnv?: Record<string, string>;
+}
+
+export class Stack extends Services implements AdminTarget {
+  readonly id: string;
+  readonly dbName: string;
+  /** The machine's Postgres and Redis, as DATABASE_URL and REDIS_URL (or their defaults) name them. */
+  private readonly base = loadConfig({ ...process.env, NODE_ENV: "development" });
+  /** Direct to Postgres, never through the proxy: the tools' own reads and writes. */
+  readonly dbUrl: string;
+  fakeRoot = "";
+  private pool: pg.Pool | undefined;
+  private dbCreated = false;
+  private inProcessFake: FakeTelegram | undefined;
+  private fakeProc: Proc | undefined;
+  private ownRedis: PrivateRedis | undefined;
+  private pgProxy: PgProxy | undefined;
+  private readonly redises: PrivateRedis[] = [];
+
+  constructor(private readonly options: StackOptions) {
+    const id = randomBytes(4).toString("hex");
+    super(`${options.tool}-${id}`, randomBytes(32).toString("hex"), options);
+    this.id = id;
+    this.dbName = `journeys_${options.tool}_${id}`;
+    this.dbUrl = this.postgresUrl(this.dbName);
+    this.redisUrl = this.base.redisUrl;
+  }
+
+  /** Direct to the stack's database (not through the proxy). */
+  get db(): pg.Pool {
+    if (!this.pool) throw new Error("the stack is not started");
+    return this.pool;
+  }
+
+  /** The fake Bot API object, when it runs in this process. */
+  get fake(): FakeTelegram {
+    if (!this.inProcessFake) throw new Error("the fake Bot API runs in another process: use fakeRoot");
+    return this.inProcessFake;
+  }
+
+  get redis(): PrivateRedis {
+    if (!this.ownRedis) throw new Error("this stack uses the shared Redis");
+    return this.ownRedis;
+  }
+
+  get proxy(): PgProxy {
+    if (!this.pgProxy) throw new Error("this stack reaches Postgres without a proxy");
+    return this.pgProxy;
+  }
+
+  /** Everything up; the worker too unless `worker` is false (then `startWorker` when wanted). */
+  async start({ worker = true }: { worker?: boolean } = {}): Promise<void> {
+    const admin = new pg.Client({ connectionString: this.postgresUrl("postgres") });
+    await admin.connect();
+    try {
+      await admin.query(`CREATE DATABASE "${this.dbName}"`);
+      this.dbCreated = true;
+    } finally {
+      await admin.end();
+    }
+    this.pool = new pg.Pool({ connectionString: this.dbUrl, max: 4 });
+    this.pool.on("error", () => undefined); // an idle client cut off: the next query reconnects
+    const target = new URL(this.base.databaseUrl);
+    if (this.options.pgProxy) {
+      this.pgProxy = new PgProxy(target.hostname, Number(target.port || 5432));
+      await this.pgProxy.start();
+    }
+    if (this.options.privateRedis) {
+      this.ownRedis = await this.startRedis();
+      this.redisUrl = this.ownRedis.url;
+    }
+    await this.startFake();
+    const apiPort = await freePort();
+    this.apiUrl = `http://127.0.0.1:${apiPort}`;
+    this.env = {
+      NODE_ENV: this.options.nodeEnv ?? "development",
+      DATABASE_URL: this.pgProxy ? this.postgresUrl(this.dbName, this.pgProxy.port) : this.dbUrl,
+      REDIS_URL: this.redisUrl,
+      QUEUE_PREFIX: this.prefix,
+      HOST: "127.0.0.1",
+      PORT: String(apiPort),
+      PUBLIC_BASE_URL: this.apiUrl,
+      TELEGRAM_API_ROOT: this.fakeRoot,
+      JWT_SECRET: this.jwtSecret,
+      BOT_TOKEN_ENCRYPTION_KEY: randomBytes(32).toString("hex"),
+      LOG_LEVEL: "warn",
+      ...this.options.env,
+    };
+    // The API migrates the new database; the worker touches no table until a job runs.
+    await Promise.all([this.startApi(), worker ? this.startWorker() : undefined]);
+  }
+
+  private async startFake(): Promise<void> {
+    const rate = this.options.fakeRateLimit;
+    if (this.options.fakeInProcess) {
+      this.inProcessFake = await startFakeTelegram({ rateLimitPerSecond: rate ?? null });
+      this.fakeRoot = this.inProcessFake.apiRoot;
+      return;
+    }
+    const port = await freePort();
+    this.fakeRoot = `http://127.0.0.1:${port}`;
+    const args = ["--port", String(port), ...(rate === undefined ? [] : ["--rate-limit", String(rate)])];
+    this.fakeProc = startProc("telegram", ENTRY.fakeTelegram, { args, quiet: !this.options.verbose });
+    await waitForHttp(`${this.fakeRoot}/_fake/stats`);
+  }
+
+  /** A private redis-server on a free loopback port, nothing persisted; tearDown stops it. */
+  async startRedis(extra: string[] = []): Promise<PrivateRedis> {
+    const redis = new PrivateRedis(await freePort(), extra);
+    this.redises.push(redis);
+    await redis.start();
+    return redis;
+  }
+
+  /** The webhook secret the API registered a bot with (what Telegram sends back with each update). */
+  async webhookSecret(botId: string): Promise<string> {
+    const { rows } = await this.db.query<{ secret: string }>(
+      "SELECT webhook_secret AS secret FROM tenant_bots WHERE bot_id = $1",
+      [botId],
+    );
+    if (!rows[0]?.secret) throw new Error(`bot ${botId}: no webhook secret stored`);
+    return rows[0].secret;
+  }
+
+  /** Synchronous last resort (the parent exiting abnormally): SIGKILL every process it started. */
+  override killNow(): void {
+    super.killNow();
+    for (const r of this.redises) r.killNow();
+  }
+
+  async tearDown(): Promise<void> {
+    await Promise.allSettled([this.stopAll(), this.fakeProc?.stop(5000), this.inProcessFake?.close()]);
+    await Promise.allSettled([...this.redises.map((r) => r.stop()), this.pgProxy?.close(), this.pool?.end()]);
+    if (this.dbCreated) {
+      const admin = new pg.Client({ connectionString: this.postgresUrl("postgres") });
+      await admin.connect();
+      try {
+        await admin.query(`DROP DATABASE IF EXISTS "${this.dbName}" WITH (FORCE)`);
+      } finally {
+        await admin.end();
+      }
+    }
+    // Whatever the services left under the prefix in the shared Redis.
+    const redis = new Redis(this.base.redisUrl);
+    let cursor = "0";
+    do {
+      const [next, keys] = await redis.scan(cursor, "MATCH", `${this.prefix}:*`, "COUNT", 1000);
+      if (keys.length) await redis.del(...keys);
+      cursor = next;
+    } while (cursor !== "0");
+    redis.disconnect();
+  }
+
+  /** The machine's Postgres with another database (and port: the proxy's). */
+  private postgresUrl(database: string, port?: number): string {
+    const url = new URL(this.base.databaseUrl);
+    url.pathname = `/${database}`;
+    if (port !== undefined) {
+      url.hostname = "127.0.0.1";
+      url.port = String(port);
+    }
+    return url.toString();
+  }
+}
