@@ -23,8 +23,9 @@ describe("rate limits", () => {
     expect((await client(app, tokenFor(newTenant())).get("/api/journeys/not-a-uuid")).statusCode).toBe(404);
   });
 
-  it("never limits the health and webhook routes", async () => {
-    // No limiter runs there at all: no rate-limit headers, and no 429 past the admin budget.
+  it("never limits the health routes; the admin budget does not apply to the webhook", async () => {
+    // No Redis limiter runs there: no rate-limit headers, and no 429 past the admin budget (the
+    // webhook's own, in-process budgets are tested in rate-limit-keys.test.ts).
     for (let i = 0; i < LIMIT + 1; i++) {
       const live = await app.inject({ method: "GET", url: "/health/live" });
       expect(live.statusCode).toBe(200);

@@ -2,6 +2,8 @@ import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { type Logger, processUpdate, SystemRepo, safeEqual, type WebhookBot } from "@journeys/core";
 import { Type } from "typebox";
 import type { ApiDeps } from "../deps.ts";
+import { clientKey } from "../plugins/rate-limit.ts";
+import { webhookLimiter } from "../plugins/webhook-limit.ts";
 
 const SECRET_HEADER = "x-telegram-bot-api-secret-token";
 const Ack = Type.Object({ ok: Type.Boolean(), status: Type.Optional(Type.String()) });
@@ -29,6 +31,7 @@ export function telegramWebhookRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox 
   return async (app) => {
     const findBot = botCache(new SystemRepo(deps.db.db));
     const webhookBots = new WeakMap<object, WebhookBot>();
+    const limiter = webhookLimiter();
     app.post(
       "/telegram/webhook/:botId",
       {
@@ -39,16 +42,30 @@ export function telegramWebhookRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox 
           params: Type.Object({ botId: Type.String() }),
           headers: Type.Object({ [SECRET_HEADER]: Type.Optional(Type.String()) }),
           body: Type.Object({ update_id: Type.Integer({ minimum: 0 }) }, { additionalProperties: true }),
-          response: { 200: Ack, 400: Err, 401: Err, 404: Err },
+          response: { 200: Ack, 400: Err, 401: Err, 404: Err, 429: Err },
         },
         // Bot and secret are checked before the body is even parsed: a caller without the secret
         // learns nothing about what a valid body looks like.
         onRequest: async (req, reply) => {
-          const row = await findBot((req.params as { botId: string }).botId);
-          if (!row) return reply.status(404).send({ error: "not_found", message: "unknown bot" });
+          const botId = (req.params as { botId: string }).botId;
+          const address = clientKey(req);
+          const retryAfter = limiter.admit(address, botId);
+          if (retryAfter !== null) {
+            return reply
+              .status(429)
+              .header("retry-after", retryAfter)
+              .send({ error: "rate_limited", message: `Rate limit exceeded, retry in ${retryAfter} seconds` });
+          }
+          const row = await findBot(botId);
+          if (!row) {
+            limiter.failed(address, "unknown-bot");
+            return reply.status(404).send({ error: "not_found", message: "unknown bot" });
+          }
           const given = req.headers[SECRET_HEADER];
           if (typeof given !== "string" || !safeEqual(given, row.webhookSecret)) {
-            req.log.warn({ bot_id: row.botId }, "webhook secret token missing or wrong");
+            // One WARN per bot a minute: a prober must not be able to fill the log (the rest go to debug).
+            const level = limiter.failed(address, `secret:${row.botId}`) ? "warn" : "debug";
+            req.log[level]({ bot_id: row.botId }, "webhook secret token missing or wrong");
             return reply.status(401).send({ error: "unauthorized", message: "missing or wrong secret token" });
           }
           webhookBots.set(req, { botId: row.botId, tenantId: row.tenantId, username: row.username });

@@ -1,18 +1,20 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import type { ApiDeps } from "../../deps.ts";
 import { verifyJwt } from "../../plugins/auth.ts";
-import { API_RATE_LIMIT } from "../../plugins/rate-limit.ts";
+import { API_IP_RATE_LIMIT, API_RATE_LIMIT, silentRateLimit } from "../../plugins/rate-limit.ts";
 import { botRoutes } from "./bots.ts";
 import { debugRoutes } from "./debug.ts";
 import { journeyRoutes } from "./journeys.ts";
 import { stepRoutes } from "./steps.ts";
 
 /**
- * The admin REST API under /api. Every route needs a valid Bearer JWT (checked first, in this
- * scope's hooks, so no route can forget it); then the per-tenant rate limit applies.
+ * The admin REST API under /api. A per-address limit comes first, so that requests with forged
+ * tokens are limited too; then every route needs a valid Bearer JWT (checked in this scope's hooks,
+ * so no route can forget it); then the per-tenant limit applies.
  */
 export function apiRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
   return async (app) => {
+    app.addHook("onRequest", silentRateLimit(app, API_IP_RATE_LIMIT));
     app.addHook("onRequest", app.auth([verifyJwt]));
     app.addHook("onRequest", app.rateLimit(API_RATE_LIMIT));
     await app.register(botRoutes(deps));

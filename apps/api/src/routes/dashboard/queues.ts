@@ -21,9 +21,10 @@ export function queueDashboard(deps: ApiDeps): FastifyPluginAsync {
       serverAdapter,
       options: { uiConfig: { boardTitle: "Journeys queues" } },
     });
-    // The guard is added to this scope before bull-board registers, so it covers every route it adds.
-    app.addHook("onRequest", dashboardGuard(app, deps));
+    // Both hooks are added to this scope before bull-board registers, so they cover every route it
+    // adds; the limit first, so that requests with bad cookies are limited too.
     app.addHook("onRequest", app.rateLimit(DASHBOARD_RATE_LIMIT));
+    app.addHook("onRequest", dashboardGuard(app, deps));
     await app.register(serverAdapter.registerPlugin(), { prefix: BOARD_PATH });
   };
 }
