@@ -13,6 +13,8 @@ export interface UpdateDeps {
   encryptionKey: Buffer;
   dispatcher: Dispatcher;
   log: Logger;
+  /** Time and randomness for transition() (tests fix them); the system clock by default. */
+  clock?: () => Clock;
 }
 
 /** The bot a webhook route resolved: tenant and bot come from here, never from the update body. */
@@ -27,7 +29,7 @@ export type UpdateResult =
   | { status: "duplicate"; updateId: number }
   | { status: "processed"; updateId: number; kind: ClassifiedUpdate["kind"]; detail?: string };
 
-const clock = (): Clock => ({ now: new Date(), random: Math.random });
+const systemClock = (): Clock => ({ now: new Date(), random: Math.random });
 
 /**
  * Process one Telegram update at most once. The update becomes an engine event; transition()
@@ -43,8 +45,10 @@ export async function processUpdate(deps: UpdateDeps, bot: WebhookBot, body: unk
   const update = classifyUpdate(body as Record<string, unknown>, bot.username);
   const base = new TenantRepository(deps.db, bot.tenantId, deps.encryptionKey);
 
+  const clock = deps.clock ?? systemClock;
+
   if (update.kind === "text") {
-    const done = await answerWithoutLock(base, bot.botId, updateId, update, log);
+    const done = await answerWithoutLock(base, bot.botId, updateId, update, log, clock);
     if (done) {
       log.debug({ kind: update.kind, detail: done.detail }, "update processed");
       await deps.dispatcher.dispatch(done.effects);
@@ -52,11 +56,11 @@ export async function processUpdate(deps: UpdateDeps, bot: WebhookBot, body: unk
     }
   }
 
-  let run = new Run(log);
+  let run = new Run(log, clock);
   const result = await withRetry(
     () =>
       base.transaction(async (repo) => {
-        run = new Run(log);
+        run = new Run(log, clock);
         if (update.kind === "text") {
           // The answer's claim and session locks in one round trip.
           const { claimed, live } = await repo.sessions.claimUpdateLockingLive(bot.botId, updateId, update.userId);
@@ -81,10 +85,13 @@ export async function processUpdate(deps: UpdateDeps, bot: WebhookBot, body: unk
 }
 
 /** What a locking transaction applied: effects to dispatch and log lines to write once it commits. */
-class Run {
+export class Run {
   readonly effects: Effects = emptyEffects();
   private readonly lines: (() => void)[] = [];
-  constructor(readonly log: Logger) {}
+  constructor(
+    readonly log: Logger,
+    readonly clock: () => Clock,
+  ) {}
 
   async apply(repo: TenantRepository, botId: string, journeyId: string, result: TransitionResult) {
     const applied = await repo.sessions.apply(result, { botId });
@@ -118,14 +125,17 @@ const candidates = (repo: TenantRepository, live: SessionRead[]): Promise<Candid
  * session waits for changes nothing: recording it is all there is to do. Null — the update seen
  * before, a claim that failed, a session changed since the read — leaves it to the locking path.
  */
-async function answerWithoutLock(
+export async function answerWithoutLock(
   repo: TenantRepository,
   botId: string,
   updateId: number,
   update: { userId: number; text: string },
   log: Logger,
+  clock: () => Clock = systemClock,
+  /** The read, when the caller made it (a test putting a concurrent write between read and write). */
+  peeked?: { seen: boolean; live: SessionRead[] },
 ): Promise<{ detail: string; effects: Effects } | null> {
-  const { seen, live } = await repo.sessions.peekLive(botId, updateId, update.userId);
+  const { seen, live } = peeked ?? (await repo.sessions.peekLive(botId, updateId, update.userId));
   if (seen) return null;
   const taker = textTaker(await candidates(repo, live));
   if (!taker) {
@@ -153,7 +163,7 @@ async function unlessRecorded<T>(write: Promise<T>): Promise<T | null> {
 }
 
 /** A text under the session locks: the answer of the first live session that waits on a question. */
-async function answerLocked(
+export async function answerLocked(
   repo: TenantRepository,
   run: Run,
   botId: string,
@@ -162,7 +172,7 @@ async function answerLocked(
 ): Promise<string> {
   const taker = textTaker(await candidates(repo, live));
   if (!taker) return "no_session_waiting";
-  const result = transition(taker.journey, taker.session, { type: "text", text }, clock());
+  const result = transition(taker.journey, taker.session, { type: "text", text }, run.clock());
   await run.apply(repo, botId, taker.journey.id, result);
   return result.outcome;
 }
@@ -191,7 +201,7 @@ async function applyOther(
       // The partial unique index settles concurrent starts: the loser inserts nothing and reads again.
       for (let attempt = 0; attempt < 3; attempt++) {
         const live = await repo.sessions.lockLiveInJourney(journey.id, update.userId);
-        const result = transition(journey, live ? stateOf(live) : null, event, clock());
+        const result = transition(journey, live ? stateOf(live) : null, event, run.clock());
         const applied = await run.apply(repo, botId, journey.id, result);
         if (applied.applied) return result.outcome;
       }
@@ -200,7 +210,7 @@ async function applyOther(
     case "blocked": {
       const live = await repo.sessions.lockLiveOnBot(botId, update.userId);
       for (const c of await candidates(repo, live)) {
-        const result = transition(c.journey, c.session, { type: "user_blocked", source: "kicked" }, clock());
+        const result = transition(c.journey, c.session, { type: "user_blocked", source: "kicked" }, run.clock());
         await run.apply(repo, botId, c.journey.id, result);
       }
       return `cancelled_${live.length}`;
