@@ -8,16 +8,15 @@
  */
 import { writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { killAllServicesNow } from "./lib/child.ts";
+import { Stack } from "../scripts/lib/harness/stack.ts";
 import { Checks, resultsJson, type ScenarioResult, table } from "./lib/report.ts";
 import type { Scenario } from "./lib/scenario.ts";
-import { Stack } from "./lib/stack.ts";
 import { workerKill } from "./scenarios/s1-worker-kill.ts";
 import { apiKill } from "./scenarios/s2-api-kill.ts";
 import { redisLoss } from "./scenarios/s3-redis.ts";
 import { postgresOutage } from "./scenarios/s4-postgres.ts";
 import { duplicatesAndRaces } from "./scenarios/s5-duplicates.ts";
-import { hostileInput } from "./scenarios/s6-hostile.ts";
+import { hostileInput } from "./scenarios/s6-hostile/index.ts";
 
 /** Scenario 3 runs last: it restarts the worker with a longer sweep interval and leaves it so. */
 const SCENARIOS: Scenario[] = [workerKill, apiKill, postgresOutage, duplicatesAndRaces, hostileInput, redisLoss];
@@ -32,12 +31,26 @@ const seed = Number(process.env.FAULTS_SEED ?? Math.floor(Math.random() * 2 ** 3
 const started = Date.now();
 const log = (message: string) => console.log(`[faults +${((Date.now() - started) / 1000).toFixed(1)}s] ${message}`);
 
-const stack = new Stack({ verbose: values.verbose });
+// Production settings; the fake in this process (the scenarios read what it received), a private
+// Redis (scenario 3 flushes and kills it), Postgres behind a proxy (scenario 4 cuts it). A short
+// sweep interval, so recovery paths that wait for a sweep run many times within the budget; the
+// worker logs at info (scenarios count some of its lines).
+const stack = new Stack({
+  tool: "faults",
+  verbose: values.verbose,
+  nodeEnv: "production",
+  fakeInProcess: true,
+  fakeRateLimit: 30,
+  privateRedis: true,
+  pgProxy: true,
+  env: { SCHEDULER_SWEEP_INTERVAL_MS: "2000" },
+  workerEnv: { LOG_LEVEL: "info" },
+});
 let tornDown: Promise<void> | undefined;
 const tearDown = () => {
   tornDown ??= stack.tearDown().catch((err) => {
     console.error(`tear-down: ${(err as Error).message}`);
-    killAllServicesNow();
+    stack.killNow();
   });
   return tornDown;
 };
@@ -48,10 +61,7 @@ process.on("uncaughtException", (err) => {
   log(`uncaught exception: ${err.stack ?? err}`);
   void tearDown().finally(() => process.exit(1));
 });
-process.on("exit", () => {
-  killAllServicesNow();
-  stack.redis?.killNow();
-});
+process.on("exit", () => stack.killNow());
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.once(signal, () => {
     log(`${signal}: tearing down`);

@@ -1,7 +1,7 @@
 /** What every scenario gets, and small helpers they share. */
+import type { Stack } from "../../scripts/lib/harness/stack.ts";
 import { waitFor } from "./client.ts";
 import type { Checks, ScenarioResult } from "./report.ts";
-import type { Stack } from "./stack.ts";
 
 export interface Ctx {
   stack: Stack;

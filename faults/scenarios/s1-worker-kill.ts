@@ -5,7 +5,8 @@
  * Telegram's answer and the commit): at each kill the suite records exactly those messages, and
  * every duplicate must be one of them. No delay may fire twice (double advance).
  */
-import { botsWithJourney, deliverUntilAcked, inParallel, prng, sleep, textUpdate, waitFor } from "../lib/client.ts";
+import { updates } from "@journeys/fake-telegram";
+import { botsWithJourney, deliverUntilAcked, inParallel, prng, sleep, waitFor } from "../lib/client.ts";
 import {
   messageFigures,
   pendingOutboxKeys,
@@ -50,7 +51,7 @@ export const workerKill: Scenario = {
       if (status >= 500) serverErrors++;
     };
     await inParallel(users, 32, async (u) => {
-      await deliverUntilAcked(stack, u.bot, textUpdate(u.id, "/start s1"), deadline, count5xx, () =>
+      await deliverUntilAcked(stack, u.bot, updates.startCommand("s1", { userId: u.id }), deadline, count5xx, () =>
         stack.requireAlive("api"),
       );
     });
@@ -68,7 +69,7 @@ export const workerKill: Scenario = {
       await sleep(300); // requests already on the wire reach the fake; the next worker is not up yet
       const got = receipts(stack, telegramIds);
       for (const key of await pendingOutboxKeys(stack, TENANT, byBotId)) if (got.has(key)) inWindow.add(key);
-      await stack.startWorker(false);
+      await stack.startWorker({ wait: false });
     }
     const lastKill = Date.now();
     log(`${kills} kills in ${((lastKill - t0) / 1000).toFixed(1)} s; draining`);

@@ -5,16 +5,8 @@
  * (0 acknowledged-but-lost), and every session holds exactly its own answers, each at its own
  * question, with exactly one message per step (0 double-advanced).
  */
-import {
-  type Acked,
-  botsWithJourney,
-  deliverUntilAcked,
-  Fatal,
-  inParallel,
-  prng,
-  sleep,
-  textUpdate,
-} from "../lib/client.ts";
+import { updates } from "@journeys/fake-telegram";
+import { type Acked, botsWithJourney, deliverUntilAcked, Fatal, inParallel, prng, sleep } from "../lib/client.ts";
 import type { Scenario } from "../lib/scenario.ts";
 
 const TENANT = "faults-s2";
@@ -79,11 +71,14 @@ export const apiKill: Scenario = {
     try {
       await inParallel(users, LANES, async (u) => {
         for (let k = 0; k <= QUESTIONS; k++) {
-          const text = k === 0 ? "/start s2" : answerText(u.id, k);
+          const update =
+            k === 0
+              ? updates.startCommand("s2", { userId: u.id })
+              : updates.textMessage(answerText(u.id, k), { userId: u.id });
           const ack = await deliverUntilAcked(
             stack,
             u.bot,
-            textUpdate(u.id, text),
+            update,
             deadline,
             (status) => {
               if (status >= 500) serverErrors++;

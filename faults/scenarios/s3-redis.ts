@@ -6,7 +6,9 @@
  * Updates that arrive while Redis is down are still acknowledged (their rows are committed; the
  * sweeper enqueues them later).
  */
-import { type Bot, botsWithJourney, deliverUntilAcked, inParallel, sleep, textUpdate, waitFor } from "../lib/client.ts";
+import { updates } from "@journeys/fake-telegram";
+import type { Bot } from "../../scripts/lib/harness/admin-client.ts";
+import { botsWithJourney, deliverUntilAcked, inParallel, sleep, waitFor } from "../lib/client.ts";
 import {
   messageFigures,
   receiptKey,
@@ -53,7 +55,7 @@ export const redisLoss: Scenario = {
         await deliverUntilAcked(
           stack,
           u.bot,
-          textUpdate(u.id, "/start s3"),
+          updates.startCommand("s3", { userId: u.id }),
           deadline,
           (status) => {
             if (status >= 500) serverErrors++;

@@ -5,15 +5,9 @@
  * are serialised onto two consecutive questions, never rejected, never applied twice — and no
  * answer may be stored twice.
  */
-import {
-  type Bot,
-  botsWithJourney,
-  deliverUntilAcked,
-  inParallel,
-  prng,
-  textUpdate,
-  type Update,
-} from "../lib/client.ts";
+import { type Update, updates } from "@journeys/fake-telegram";
+import type { Bot } from "../../scripts/lib/harness/admin-client.ts";
+import { botsWithJourney, deliverUntilAcked, inParallel, prng } from "../lib/client.ts";
 import type { Scenario } from "../lib/scenario.ts";
 
 const TENANT = "faults-s5";
@@ -37,11 +31,12 @@ export const duplicatesAndRaces: Scenario = {
     const users = Array.from({ length: USERS }, (_, i) => ({ bot: bots[i % BOTS]!, id: 5_100_000 + i }));
 
     // Rounds: /start; answer 1; answers 2 and 3 at once; answer 4. Each update 1–3 copies.
-    const rounds: ((u: { id: number }) => string[])[] = [
-      () => ["/start s5"],
-      (u) => [answer(u.id, 1)],
-      (u) => [answer(u.id, 2), answer(u.id, 3)],
-      (u) => [answer(u.id, 4)],
+    const text = (u: { id: number }, k: number) => updates.textMessage(answer(u.id, k), { userId: u.id });
+    const rounds: ((u: { id: number }) => Update[])[] = [
+      (u) => [updates.startCommand("s5", { userId: u.id })],
+      (u) => [text(u, 1)],
+      (u) => [text(u, 2), text(u, 3)],
+      (u) => [text(u, 4)],
     ];
     let deliveries = 0;
     let serverErrors = 0;
@@ -50,8 +45,7 @@ export const duplicatesAndRaces: Scenario = {
     for (const round of rounds) {
       const copies: { bot: Bot; update: Update }[] = [];
       for (const u of users) {
-        for (const text of round(u)) {
-          const update = textUpdate(u.id, text);
+        for (const update of round(u)) {
           const n = rnd.int(1, 3);
           for (let c = 0; c < n; c++) copies.push({ bot: u.bot, update });
         }
