@@ -1,15 +1,16 @@
 /**
- * An answer without a transaction (answerIfUnchanged, taken by processUpdate for a valid answer
- * followed by a question): it applies only to the session as it was read, records the update with
- * it, and otherwise writes nothing and leaves the update to the locking path.
+ * An answer without a transaction (answerWithoutLock, processUpdate's first try for every text): it
+ * applies transition()'s result only to the session as it was read, records the update with it, and
+ * otherwise writes nothing and leaves the update to the locking path.
  */
 import { describe, expect, it } from "vitest";
 import { createTestEnv } from "../../../../test/support/context.ts";
 import { addBot, repoFor } from "../../../../test/support/fixtures.ts";
-import { type Effects, emptyEffects } from "../../src/engine/context.ts";
-import { answerIfUnchanged } from "../../src/engine/index.ts";
+import { outboxOf } from "../../../../test/support/rows.ts";
 import { createLogger } from "../../src/logger.ts";
-import { processUpdate } from "../../src/telegram/process-update.ts";
+import type { Effects } from "../../src/queue/effects.ts";
+import type { SessionRead, TenantRepository } from "../../src/repo/index.ts";
+import { answerWithoutLock, processUpdate } from "../../src/telegram/process-update.ts";
 import { newTenant, newUser } from "../repo/helpers.ts";
 
 const env = await createTestEnv();
@@ -52,6 +53,11 @@ async function started() {
   return { bot, repo, user, session };
 }
 
+type Peeked = { seen: boolean; live: SessionRead[] };
+/** The lock-free write of `text` for a read made earlier (`peeked`); null when it wrote nothing. */
+const unlocked = (repo: TenantRepository, botId: string, user: number, id: number, peeked: Peeked, text: string) =>
+  answerWithoutLock(repo, botId, id, { userId: user, text }, log, undefined, peeked);
+
 const recorded = async (botId: string, id: number) =>
   (await env.handle.pool.query("SELECT 1 FROM processed_updates WHERE bot_id = $1 AND update_id = $2", [botId, id]))
     .rowCount;
@@ -63,19 +69,18 @@ describe("an answer without a transaction", () => {
     const peeked = await repo.sessions.peekLive(bot.botId, id, user);
     expect(peeked.seen).toBe(false);
     expect(peeked.live).toHaveLength(1);
-    expect(peeked.live[0]!.step?.config).toMatchObject({ answer_key: "a1" });
-    expect(peeked.live[0]!.next?.config).toMatchObject({ answer_key: "a2" });
+    const steps = await repo.listSteps(peeked.live[0]!.journeyId);
+    expect(peeked.live[0]!.currentStepId).toBe(steps[0]!.id);
 
-    const effects = emptyEffects();
-    const outcome = await answerIfUnchanged({ repo, botId: bot.botId, log, effects }, id, peeked.live, "33");
-    expect(outcome).toMatchObject({ outcome: "accepted", value: 33 });
+    const outcome = await unlocked(repo, bot.botId, user, id, peeked, "33");
+    expect(outcome?.detail).toBe("accepted");
     const now = await session();
     expect(now.answers).toEqual({ a1: 33 });
-    expect(now.currentStepId).toBe(peeked.live[0]!.next!.id);
+    expect(now.currentStepId).toBe(steps[1]!.id);
     expect(await recorded(bot.botId, id)).toBe(1);
-    const outbox = await repo.sessions.listOutbox(now.id);
+    const outbox = await outboxOf(env, now.id);
     expect(outbox.map((o) => o.messageContent.text)).toEqual(["Q1?", "Q2?"]);
-    expect(effects.outbox).toEqual([{ id: outbox[1]!.id, botId: bot.botId }]);
+    expect(outcome?.effects).toEqual({ outbox: [{ id: outbox[1]!.id, botId: bot.botId }], scheduled: [] });
     expect((await repo.sessions.peekLive(bot.botId, id, user)).seen).toBe(true);
   });
 
@@ -85,14 +90,12 @@ describe("an answer without a transaction", () => {
     const stale = await repo.sessions.peekLive(bot.botId, id, user);
     expect(await say(bot, user, "40")).toMatchObject({ status: "processed", detail: "accepted" }); // Q1 → Q2
     const before = await session();
-    const outboxBefore = await repo.sessions.listOutbox(before.id);
+    const outboxBefore = await outboxOf(env, before.id);
 
-    const effects = emptyEffects();
-    expect(await answerIfUnchanged({ repo, botId: bot.botId, log, effects }, id, stale.live, "41")).toBeNull();
+    expect(await unlocked(repo, bot.botId, user, id, stale, "41")).toBeNull();
     expect(await session()).toEqual(before);
-    expect(await repo.sessions.listOutbox(before.id)).toEqual(outboxBefore);
+    expect(await outboxOf(env, before.id)).toEqual(outboxBefore);
     expect(await recorded(bot.botId, id)).toBe(0);
-    expect(effects).toEqual(emptyEffects());
 
     // Delivered for real, the same update answers the question the session stands on now (Q2).
     expect(await say(bot, user, "later text", id)).toMatchObject({ status: "processed", detail: "accepted" });
@@ -105,9 +108,8 @@ describe("an answer without a transaction", () => {
     const stale = await repo.sessions.peekLive(bot.botId, id, user);
     expect(await say(bot, user, "abc")).toMatchObject({ detail: "invalid" }); // re-prompted, still on Q1
     const before = await session();
-    expect(before.currentStepId).toBe(stale.live[0]!.session.currentStepId);
-    const effects = emptyEffects();
-    expect(await answerIfUnchanged({ repo, botId: bot.botId, log, effects }, id, stale.live, "41")).toBeNull();
+    expect(before.currentStepId).toBe(stale.live[0]!.currentStepId);
+    expect(await unlocked(repo, bot.botId, user, id, stale, "41")).toBeNull();
     expect(await session()).toEqual(before);
     expect(await recorded(bot.botId, id)).toBe(0);
   });
@@ -118,8 +120,7 @@ describe("an answer without a transaction", () => {
     const peeked = await repo.sessions.peekLive(bot.botId, id, user);
     expect(await repo.updates.claim(bot.botId, id)).toBe(true); // as a concurrent delivery would
     const before = await session();
-    const effects = emptyEffects();
-    expect(await answerIfUnchanged({ repo, botId: bot.botId, log, effects }, id, peeked.live, "50")).toBeNull();
+    expect(await unlocked(repo, bot.botId, user, id, peeked, "50")).toBeNull();
     expect(await session()).toEqual(before);
     expect(await say(bot, user, "50", id)).toEqual({ status: "duplicate", updateId: id });
   });
@@ -129,22 +130,21 @@ describe("an answer without a transaction", () => {
     const id = updateId++;
     const peeked = await repo.sessions.peekLive(bot.botId, id, user);
     const before = await session();
-    const effects = emptyEffects();
-    const outcome = await answerIfUnchanged({ repo, botId: bot.botId, log, effects }, id, peeked.live, "abc");
-    expect(outcome).toMatchObject({ outcome: "invalid" });
+    const outcome = await unlocked(repo, bot.botId, user, id, peeked, "abc");
+    expect(outcome?.detail).toBe("invalid");
     const now = await session();
     expect(now.currentStepId).toBe(before.currentStepId);
     expect(now.answers).toEqual({});
     expect(now.lastActivityAt!.getTime()).toBeGreaterThan(before.lastActivityAt!.getTime());
-    const outbox = await repo.sessions.listOutbox(now.id);
+    const outbox = await outboxOf(env, now.id);
     expect(outbox).toHaveLength(2);
-    expect(outbox[1]!.messageContent.text).toBe((outcome as { error: string }).error);
-    expect(effects.outbox).toEqual([{ id: outbox[1]!.id, botId: bot.botId }]);
+    expect(outbox[1]!.messageContent.text).toMatch(/number/i);
+    expect(outcome?.effects.outbox).toEqual([{ id: outbox[1]!.id, botId: bot.botId }]);
     expect(await recorded(bot.botId, id)).toBe(1);
     // The same read again: the session has changed since (touched), so nothing more is written.
     const again = updateId++;
-    expect(await answerIfUnchanged({ repo, botId: bot.botId, log, effects }, again, peeked.live, "xyz")).toBeNull();
-    expect(await repo.sessions.listOutbox(now.id)).toHaveLength(2);
+    expect(await unlocked(repo, bot.botId, user, again, { ...peeked, seen: false }, "xyz")).toBeNull();
+    expect(await outboxOf(env, now.id)).toHaveLength(2);
     expect(await recorded(bot.botId, again)).toBe(0);
   });
 
@@ -175,14 +175,12 @@ describe("an answer without a transaction", () => {
     const id = updateId++;
     const peeked = await repo.sessions.peekLive(bot.botId, id, user);
     const other = repoFor(env, newTenant());
-    const effects = emptyEffects();
+    // Its journey is not found for the other tenant (so no session waits), and neither is the bot.
     for (const text of ["5", "abc"]) {
-      expect(
-        await answerIfUnchanged({ repo: other, botId: bot.botId, log, effects }, id, peeked.live, text),
-      ).toBeNull();
+      await expect(unlocked(other, bot.botId, user, id, peeked, text)).rejects.toMatchObject({ code: "NOT_FOUND" });
     }
     expect((await session()).answers).toEqual({});
-    expect(await repo.sessions.listOutbox((await session()).id)).toHaveLength(1);
+    expect(await outboxOf(env, (await session()).id)).toHaveLength(1);
     expect(await recorded(bot.botId, id)).toBe(0);
     expect(await other.sessions.peekLive(bot.botId, id, user)).toEqual({ seen: false, live: [] });
   });
