@@ -8,6 +8,7 @@ import { and, asc, eq, inArray } from "drizzle-orm";
 import {
   journeyOutbox,
   journeyScheduledMessages,
+  journeySteps,
   journeyUserSessions,
   LIVE_STATUSES,
   type SessionStatus,
@@ -43,6 +44,12 @@ export function scheduledOf(env: TestEnv, sessionId: string) {
 /** A session row by id (null when there is none). */
 export async function sessionRow(env: TestEnv, id: string) {
   const [row] = await dbOf(env).select().from(journeyUserSessions).where(eq(journeyUserSessions.id, id));
+  return row ?? null;
+}
+
+/** A step row by id, straight from the table (removed steps too; null when there is none). */
+export async function stepRow(env: TestEnv, id: string) {
+  const [row] = await dbOf(env).select().from(journeySteps).where(eq(journeySteps.id, id));
   return row ?? null;
 }
 

@@ -1,12 +1,14 @@
 /** Shared by the repository tests: tenants, error assertions, a small journey world, row snapshots. */
-import { randomUUID } from "node:crypto";
 import { expect } from "vitest";
 import type { TestEnv } from "../../../../test/support/context.ts";
-import { addBot, repoFor } from "../../../../test/support/fixtures.ts";
+import { tenantWithJourney } from "../../../../test/support/fixtures.ts";
+import { insertOutbox, insertScheduled, insertSession } from "../../../../test/support/rows.ts";
+import { transition } from "../../src/engine/transition.ts";
+import type { Clock, EngineEvent } from "../../src/engine/types.ts";
 import { DomainError, type ErrorCode } from "../../src/errors.ts";
-import type { StepInput } from "../../src/step-config.ts";
+import { stateOf, type TenantRepository } from "../../src/repo/index.ts";
 
-export const newTenant = () => `t_${randomUUID().slice(0, 8)}`;
+export { FOUR_STEPS, newTenant } from "../../../../test/support/fixtures.ts";
 
 let nextUser = 500_000_000 + Math.floor(Math.random() * 1_000_000) * 100;
 /** A Telegram user id nobody else in this run uses. */
@@ -32,45 +34,54 @@ export async function pgErrorCode(p: Promise<unknown>): Promise<string | undefin
   );
 }
 
-export const FOUR_STEPS: StepInput[] = [
-  { step_type: "question", config: { text: "Age?", answer_key: "age", validation: "number" } },
-  { step_type: "message", config: { text: "Thanks" } },
-  { step_type: "delay", config: { min_minutes: 1, max_minutes: 2 } },
-  { step_type: "message", config: { text: "Bye" } },
-];
-
 /**
- * A tenant with a bot, an active journey with a deep-link trigger and four steps, and one live
- * session on step 1 with a pending delay row and a pending outbox row.
+ * tenantWithJourney() (FOUR_STEPS, active, a deep link) and one live session on step 1 with a
+ * pending delay row and a pending outbox row, written as rows.
  */
 export async function world(env: TestEnv, opts: { tenantId?: string; startParam?: string } = {}) {
-  const tenantId = opts.tenantId ?? newTenant();
-  const repo = repoFor(env, tenantId);
-  const bot = await addBot(env, tenantId);
-  const journey = await repo.journeys.create({ botId: bot.botId, name: "World", status: "active" });
-  const startParam = opts.startParam ?? `p_${randomUUID().slice(0, 8)}`;
-  const trigger = await repo.journeys.upsertTrigger(journey.id, {
-    triggerType: "telegram_deeplink",
-    triggerConfig: { start_param: startParam },
-  });
-  const { steps } = await repo.setSteps(journey.id, FOUR_STEPS);
+  const ctx = await tenantWithJourney(env, opts);
+  const { tenantId, bot, steps } = ctx;
   const user = newUser();
-  const created = await repo.sessions.insertLive(journey.id, user, user);
-  const session = await repo.sessions.updateCurrentStep(created!.id, steps[0]!.id);
-  const scheduled = await repo.sessions.scheduleMessage({
+  const session = await insertSession(env, {
+    tenantId,
+    journeyId: ctx.journey.id,
+    userId: user,
+    currentStepId: steps[0]!.id,
+  });
+  const scheduled = await insertScheduled(env, {
+    tenantId,
     sessionId: session.id,
     stepId: steps[0]!.id,
-    telegramChatId: user,
+    chatId: user,
     payload: { text: "later" },
     scheduledFor: new Date(Date.now() + 3_600_000),
   });
-  const outbox = await repo.sessions.addOutbox({
-    sessionId: session.id,
+  const outbox = await insertOutbox(env, {
+    tenantId,
     botId: bot.botId,
-    telegramChatId: user,
+    sessionId: session.id,
+    chatId: user,
     text: "hi",
   });
-  return { tenantId, repo, bot, journey, trigger, startParam, steps, user, session, scheduled, outbox };
+  return { ...ctx, startParam: ctx.startParam!, trigger: ctx.trigger!, user, session, scheduled, outbox };
+}
+
+/**
+ * Move a session as the product does under its locks: lock it, run transition() on `event`, apply
+ * the result. Returns both (the result as decided, what the applier wrote).
+ */
+export function transitionLocked(
+  repo: TenantRepository,
+  sessionId: string,
+  event: EngineEvent,
+  clock: Clock = { now: new Date(), random: () => 0.5 },
+) {
+  return repo.transaction(async (r) => {
+    const read = await r.sessions.lock(sessionId);
+    if (!read) throw new Error(`session ${sessionId} is not this tenant's`);
+    const result = transition(await r.sessions.journeyOf(read), stateOf(read), event, clock);
+    return { result, applied: await r.sessions.apply(result, { botId: read.botId }) };
+  });
 }
 
 /**

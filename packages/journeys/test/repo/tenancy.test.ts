@@ -6,10 +6,12 @@ import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { createTestEnv } from "../../../../test/support/context.ts";
 import { addBot, repoFor } from "../../../../test/support/fixtures.ts";
-import type { TenantRepository } from "../../src/repo/index.ts";
-import { acquiredOrBlocked, expectDomainError, gate, newTenant, snapshot, world } from "./helpers.ts";
+import { transition } from "../../src/engine/transition.ts";
+import { stateOf, type TenantRepository } from "../../src/repo/index.ts";
+import { acquiredOrBlocked, expectDomainError, gate, newTenant, snapshot, transitionLocked, world } from "./helpers.ts";
 
 const env = await createTestEnv();
+const clock = { now: new Date(), random: () => 0.5 };
 
 type World = Awaited<ReturnType<typeof world>>;
 
@@ -34,21 +36,27 @@ describe("another tenant reads nothing", () => {
       expect(await b.journeys.steps(a.journey.id)).toEqual([]);
       expect(await b.journeys.stepsByIds(a.steps.map((s) => s.id))).toEqual([]);
       await expectDomainError(b.listSteps(a.journey.id), "NOT_FOUND");
-      expect(await b.firstStep(a.journey.id)).toBeNull();
-      expect(await b.nextStepAfter(a.journey.id, 1)).toBeNull();
-      expect(await b.getStep(a.steps[0]!.id)).toBeNull();
+      expect((await b.sessions.journey(a.journey)).steps).toEqual([]);
     }));
 
   it("sessions, scheduled and outbox rows", () =>
     asOtherTenant(async (b, a) => {
       await expectDomainError(b.sessions.get(a.session.id), "NOT_FOUND");
-      expect(await b.sessions.getActive(a.journey.id, a.user)).toBeNull();
-      expect(await b.sessions.liveForUserOnBot(a.bot.botId, a.user)).toEqual([]);
-      expect(await b.sessions.getScheduled(a.scheduled.id)).toBeNull();
-      expect(await b.sessions.listScheduled(a.session.id)).toEqual([]);
-      expect(await b.sessions.listOutbox(a.session.id)).toEqual([]);
+      expect(await b.sessions.peekLive(a.bot.botId, 1, a.user)).toEqual({ seen: false, live: [] });
       expect(await b.sessions.recent(50)).toEqual([]);
+      for (const forUpdate of ["wait", "skipLocked", undefined] as const) {
+        expect(await b.scheduled.get(a.scheduled.id, { forUpdate })).toBeNull();
+      }
     }));
+
+  it("sessions, read under lock", () =>
+    asOtherTenant((b, a) =>
+      b.transaction(async (r) => {
+        expect(await r.sessions.lock(a.session.id)).toBeNull();
+        expect(await r.sessions.lockLiveInJourney(a.journey.id, a.user)).toBeNull();
+        expect(await r.sessions.lockLiveOnBot(a.bot.botId, a.user)).toEqual([]);
+      }),
+    ));
 
   it("bots", () =>
     asOtherTenant(async (b, a) => {
@@ -70,43 +78,44 @@ describe("another tenant changes nothing", () => {
       await expectDomainError(b.setSteps(a.journey.id, [{ step_type: "message", config: { text: "x" } }]), "NOT_FOUND");
     }));
 
-  it("sessions", () =>
+  it("sessions: results applied to A's session, journey or delay row write nothing", () =>
     asOtherTenant(async (b, a) => {
-      await expectDomainError(b.sessions.insertLive(a.journey.id, a.user + 1, a.user + 1), "NOT_FOUND");
-      await expectDomainError(b.sessions.update(a.session.id, { status: "completed" }), "NOT_FOUND");
-      await expectDomainError(b.sessions.updateStatus(a.session.id, "cancelled"), "NOT_FOUND");
-      await expectDomainError(b.sessions.updateCurrentStep(a.session.id, null), "NOT_FOUND");
-      await expectDomainError(b.sessions.storeAnswerAndAdvance(a.session.id, "k", 1, null), "NOT_FOUND");
-      await b.sessions.cancel(a.session.id, "attack");
+      // What transition() decides for A's rows (read with A's repository), applied by B.
+      const journey = await a.repo.sessions.journey(a.journey);
+      const state = stateOf(a.session);
+      const answered = transition(journey, state, { type: "text", text: "33" }, clock);
+      expect(answered.outcome).toBe("accepted");
+      await expectDomainError(b.sessions.apply(answered, { botId: a.bot.botId }), "NOT_FOUND");
+      expect(await b.sessions.apply(answered, { botId: a.bot.botId, version: "1", updateId: 7 })).toEqual({
+        applied: false,
+        reason: "stale",
+      });
+      const blocked = transition(journey, state, { type: "user_blocked", source: "kicked" }, clock);
+      await expectDomainError(b.sessions.apply(blocked, { botId: a.bot.botId }), "NOT_FOUND");
+      // A fired delay row of A's: the session does not wait on it, so the row alone would be failed.
+      const delay = { ...a.scheduled, scheduledFor: new Date(clock.now.getTime() - 1000) };
+      const fired = transition(journey, state, { type: "delay_fired", delay }, clock);
+      expect(fired.firedDelay).toMatchObject({ id: a.scheduled.id, status: "failed" });
+      await b.sessions.apply(fired, { botId: a.bot.botId });
+      // A new session in A's journey.
+      const user = { id: a.user + 1, chatId: a.user + 1 };
+      const started = transition(journey, null, { type: "start", param: a.startParam, user }, clock);
+      expect(await b.sessions.apply(started, { botId: a.bot.botId })).toEqual({
+        applied: false,
+        reason: "live_session_exists",
+      });
+      // The update claimed with the lock: not B's bot, nothing claimed, nothing locked.
+      expect(await b.sessions.claimUpdateLockingLive(a.bot.botId, 7, a.user)).toEqual({ claimed: false, live: [] });
     }));
 
   it("scheduled and outbox rows", () =>
     asOtherTenant(async (b, a) => {
-      await expectDomainError(
-        b.sessions.scheduleMessage({
-          sessionId: a.session.id,
-          stepId: a.steps[0]!.id,
-          telegramChatId: a.user,
-          payload: { text: "x" },
-          scheduledFor: new Date(),
-        }),
-        "NOT_FOUND",
-      );
-      await b.sessions.markScheduledSent(a.scheduled.id);
-      await b.sessions.markScheduledFailed(a.scheduled.id, "attack");
-      await expectDomainError(
-        b.sessions.addOutbox({ sessionId: a.session.id, botId: a.bot.botId, telegramChatId: a.user, text: "x" }),
-        "NOT_FOUND",
-      );
-      await expectDomainError(
-        b.sessions.addOutbox({ sessionId: null, botId: a.bot.botId, telegramChatId: a.user, text: "x" }),
-        "NOT_FOUND",
-      );
-      const [ownBot] = await b.bots.list();
-      await expectDomainError(
-        b.sessions.addOutbox({ sessionId: a.session.id, botId: ownBot!.botId, telegramChatId: a.user, text: "x" }),
-        "NOT_FOUND",
-      );
+      expect(await b.outbox.markSent(a.outbox.id)).toBe(false);
+      expect(await b.outbox.markFailed(a.outbox.id, "attack")).toBe(false);
+      await b.outbox.recordAttempt(a.outbox.id, "attack");
+      await b.transaction(async (r) => {
+        expect(await r.scheduled.get(a.scheduled.id, { forUpdate: "wait" })).toBeNull();
+      });
     }));
 
   it("bots and update claims", () =>
@@ -123,14 +132,17 @@ describe("another tenant changes nothing", () => {
       await expectDomainError(b.updates.claim(a.bot.botId, 1), "NOT_FOUND");
     }));
 
-  it("B's own session cannot be pointed at A's steps", async () => {
+  it("B's session moves on through B's steps only, even when A's journey has the same id shape", async () => {
     const a = await world(env);
     const b = await world(env);
     const before = await snapshot(env, a.tenantId);
-    await expectDomainError(b.repo.sessions.updateCurrentStep(b.session.id, a.steps[1]!.id), "NOT_FOUND");
-    await expectDomainError(b.repo.sessions.storeAnswerAndAdvance(b.session.id, "k", 1, a.steps[1]!.id), "NOT_FOUND");
+    // The journey B's transition reads is B's, by the session's own journey, whatever A holds.
+    const read = await b.repo.transaction((r) => r.sessions.lock(b.session.id));
+    expect((await b.repo.sessions.journeyOf(read!)).steps.map((s) => s.id)).toEqual(b.steps.map((s) => s.id));
+    const { result } = await transitionLocked(b.repo, b.session.id, { type: "text", text: "33" });
+    expect(result.outcome).toBe("accepted");
     expect(await snapshot(env, a.tenantId)).toEqual(before);
-    expect((await b.repo.sessions.get(b.session.id)).currentStepId).toBe(b.steps[0]!.id);
+    expect((await b.repo.sessions.get(b.session.id)).currentStepId).toBe(b.steps[2]!.id);
   });
 
   it("A can still claim the update B tried to claim", async () => {
