@@ -1,19 +1,31 @@
-/** SystemRepo: the cross-tenant lookups transports use (webhook bot, due rows, stale outbox, pruning). */
+/**
+ * What works across tenants: SystemRepo's lookups for the transports (webhook bot, due rows, stale
+ * outbox), the send lease (OutboxLeases) and the pruning of processed update ids.
+ */
 import { describe, expect, it } from "vitest";
 import { createTestEnv } from "../../../../test/support/context.ts";
 import { addBot } from "../../../../test/support/fixtures.ts";
-import { SystemRepo } from "../../src/repo/index.ts";
+import { insertOutbox, insertScheduled } from "../../../../test/support/rows.ts";
+import { OutboxLeases, pruneProcessedUpdates, SystemRepo } from "../../src/repo/index.ts";
 import { newTenant, world } from "./helpers.ts";
 
 const env = await createTestEnv();
 const system = new SystemRepo(env.handle.db);
+const leases = new OutboxLeases(env.handle.db);
+
+type World = Awaited<ReturnType<typeof world>>;
+
+/** An outbox row of `w`'s session. */
+const outboxRow = (w: World, text: string) =>
+  insertOutbox(env, { tenantId: w.tenantId, botId: w.bot.botId, sessionId: w.session.id, chatId: w.user, text });
 
 /** A delay row of `w`'s session, due at `at`, with `status`. */
-async function delayRow(w: Awaited<ReturnType<typeof world>>, at: Date, status = "pending") {
-  const row = await w.repo.sessions.scheduleMessage({
+async function delayRow(w: World, at: Date, status = "pending") {
+  const row = await insertScheduled(env, {
+    tenantId: w.tenantId,
     sessionId: w.session.id,
     stepId: w.steps[2]!.id,
-    telegramChatId: w.user,
+    chatId: w.user,
     payload: {},
     scheduledFor: at,
   });
@@ -80,12 +92,10 @@ describe("SystemRepo", () => {
   it("stalePendingOutbox: pending rows older than the cut-off, by id; outboxRow reads one", async () => {
     const a = await world(env);
     const b = await world(env);
-    const add = (w: typeof a, text: string) =>
-      w.repo.sessions.addOutbox({ sessionId: w.session.id, botId: w.bot.botId, telegramChatId: w.user, text });
-    const old1 = await add(a, "old1");
-    const old2 = await add(b, "old2");
-    const oldSent = await add(a, "old sent");
-    const fresh = await add(a, "fresh");
+    const old1 = await outboxRow(a, "old1");
+    const old2 = await outboxRow(b, "old2");
+    const oldSent = await outboxRow(a, "old sent");
+    const fresh = await outboxRow(a, "fresh");
     await env.handle.pool.query(
       "UPDATE journey_outbox SET created_at = now() - interval '1 hour' WHERE id = ANY($1::bigint[])",
       [[old1.id, old2.id, oldSent.id]],
@@ -103,12 +113,13 @@ describe("SystemRepo", () => {
     expect(await system.outboxRow(fresh.id)).toEqual(fresh);
     expect(await system.outboxRow(2 ** 50)).toBeNull();
   });
+});
 
-  it("claimOutbox leases the chat's earliest pending row, once, until it is marked or its lease ends", async () => {
+describe("OutboxLeases", () => {
+  it("claim leases the chat's earliest pending row, once, until it is marked or its lease ends", async () => {
     const w = await world(env);
     const other = await world(env); // another tenant's chat: never touched
-    const add = (text: string) =>
-      w.repo.sessions.addOutbox({ sessionId: w.session.id, botId: w.bot.botId, telegramChatId: w.user, text });
+    const add = (text: string) => outboxRow(w, text);
     const first = w.outbox; // "hi", added by world()
     const second = await add("second");
     const claimedUntil = async (id: number) =>
@@ -121,7 +132,7 @@ describe("SystemRepo", () => {
 
     // The job of the later row claims the chat's earliest: the chat leaves in id order.
     const before = Date.now();
-    const c1 = await system.claimOutbox(second.id, w.bot.botId, 10_000);
+    const c1 = await leases.claim(second.id, w.bot.botId, 10_000);
     expect(c1).toMatchObject({
       tenantId: w.tenantId,
       botId: w.bot.botId,
@@ -136,16 +147,16 @@ describe("SystemRepo", () => {
     expect(until).toBeLessThanOrEqual(Date.now() + 10_000 + 1_000);
 
     // While the lease runs, nobody claims that row, nor overtakes it with the next one.
-    const c2 = await system.claimOutbox(first.id, w.bot.botId, 10_000);
+    const c2 = await leases.claim(first.id, w.bot.botId, 10_000);
     expect(c2).toMatchObject({ nextId: first.id, claimed: null });
     expect(c2!.leaseLeftMs).toBeGreaterThan(8_000);
     expect(await claimedUntil(second.id)).toBeNull();
 
     // Marked sent: the lease ends with it, and the chat's next row is free — also for the job of
     // the row just sent (a flush goes on through its chat).
-    expect(await w.repo.sessions.markOutboxSent(first.id)).toBe(true);
+    expect(await w.repo.outbox.markSent(first.id)).toBe(true);
     expect(await claimedUntil(first.id)).toBeNull();
-    const c3 = await system.claimOutbox(first.id, w.bot.botId, 10_000);
+    const c3 = await leases.claim(first.id, w.bot.botId, 10_000);
     expect(c3).toMatchObject({ ownStatus: "sent", nextId: second.id });
     expect(c3!.claimed?.id).toBe(second.id);
 
@@ -153,28 +164,30 @@ describe("SystemRepo", () => {
     await env.handle.pool.query("UPDATE journey_outbox SET claimed_until = now() - interval '1 second' WHERE id = $1", [
       second.id,
     ]);
-    expect((await system.claimOutbox(second.id, w.bot.botId, 10_000))!.claimed?.id).toBe(second.id);
+    expect((await leases.claim(second.id, w.bot.botId, 10_000))!.claimed?.id).toBe(second.id);
 
     // A failed try ends the lease; the row, now retried, is left to its own job.
-    await w.repo.sessions.recordOutboxAttempt(second.id, "503");
+    await w.repo.outbox.recordAttempt(second.id, "503");
     expect(await claimedUntil(second.id)).toBeNull();
     const third = await add("third");
-    const behind = await system.claimOutbox(third.id, w.bot.botId, 10_000);
+    const behind = await leases.claim(third.id, w.bot.botId, 10_000);
     expect(behind).toMatchObject({ nextId: second.id, nextAttempts: 1, claimed: null });
     expect(behind!.leaseLeftMs).toBeNull();
-    expect((await system.claimOutbox(second.id, w.bot.botId, 10_000))!.claimed?.id).toBe(second.id);
+    expect((await leases.claim(second.id, w.bot.botId, 10_000))!.claimed?.id).toBe(second.id);
 
     // The job names another bot than the row's: the row's bot is said, nothing is claimed.
-    await w.repo.sessions.markOutboxSent(second.id);
-    const wrong = await system.claimOutbox(third.id, other.bot.botId, 10_000);
+    await w.repo.outbox.markSent(second.id);
+    const wrong = await leases.claim(third.id, other.bot.botId, 10_000);
     expect(wrong).toMatchObject({ botId: w.bot.botId, tenantId: w.tenantId, claimed: null });
     expect(await claimedUntil(third.id)).toBeNull();
 
     expect(await claimedUntil(other.outbox.id)).toBeNull();
-    expect(await system.claimOutbox(2 ** 50, w.bot.botId, 10_000)).toBeNull();
+    expect(await leases.claim(2 ** 50, w.bot.botId, 10_000)).toBeNull();
   });
+});
 
-  it("pruneProcessedUpdates forgets only claims older than the horizon", async () => {
+describe("pruneProcessedUpdates", () => {
+  it("forgets only claims older than the horizon", async () => {
     const tenantId = newTenant();
     const bot = await addBot(env, tenantId);
     const repo = (await world(env, { tenantId })).repo;
@@ -183,8 +196,8 @@ describe("SystemRepo", () => {
       "UPDATE processed_updates SET processed_at = now() - interval '80 hours' WHERE bot_id = $1 AND update_id IN (1, 2)",
       [bot.botId],
     );
-    expect(await system.pruneProcessedUpdates(100)).toBe(0);
-    expect(await system.pruneProcessedUpdates()).toBe(2);
+    expect(await pruneProcessedUpdates(env.handle.db, 100)).toBe(0);
+    expect(await pruneProcessedUpdates(env.handle.db)).toBe(2);
     expect(await repo.updates.claim(bot.botId, 1)).toBe(true);
     expect(await repo.updates.claim(bot.botId, 3)).toBe(false);
   });
