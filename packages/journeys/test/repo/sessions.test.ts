@@ -1,10 +1,27 @@
-/** Sessions: one live per journey and user (enforced by the database), updates, answers. */
+/**
+ * Sessions in the database: one live per journey and user (the partial unique index), the reads the
+ * engine needs (locked, or without locks with the row version), the applier writing a transition's
+ * result, and the per-process step cache.
+ */
 import { describe, expect, it } from "vitest";
 import { createTestEnv } from "../../../../test/support/context.ts";
 import { addBot, repoFor } from "../../../../test/support/fixtures.ts";
-import { expectDomainError, FOUR_STEPS, newTenant, newUser, pgErrorCode } from "./helpers.ts";
+import {
+  insertOutbox,
+  insertScheduled,
+  insertSession,
+  outboxOf,
+  scheduledOf,
+  sessionRow,
+} from "../../../../test/support/rows.ts";
+import { transition } from "../../src/engine/transition.ts";
+import type { TransitionResult } from "../../src/engine/types.ts";
+import { StepsCache, stateOf } from "../../src/repo/index.ts";
+import { FOUR_STEPS, newTenant, newUser, pgErrorCode } from "./helpers.ts";
 
 const env = await createTestEnv();
+const NOW = new Date("2026-12-04T12:00:00.000Z");
+const clock = { now: NOW, random: () => 0.5 };
 
 async function journey() {
   const tenantId = newTenant();
@@ -12,7 +29,9 @@ async function journey() {
   const bot = await addBot(env, tenantId);
   const j = await repo.journeys.create({ botId: bot.botId, name: "j", status: "active" });
   const { steps } = await repo.setSteps(j.id, FOUR_STEPS);
-  return { tenantId, repo, bot, journey: j, steps };
+  const user = newUser();
+  const onQuestion = () => insertSession(env, { tenantId, journeyId: j.id, userId: user, currentStepId: steps[0]!.id });
+  return { tenantId, repo, bot, journey: j, steps, user, onQuestion };
 }
 
 const rawInsert = (tenantId: string, journeyId: string, user: number, status = "active") =>
@@ -23,289 +42,208 @@ const rawInsert = (tenantId: string, journeyId: string, user: number, status = "
   );
 
 describe("one live session per (journey, user)", () => {
-  it("insertLive creates an active session with the seed defaults", async () => {
-    const { tenantId, repo, journey: j } = await journey();
-    const user = newUser();
-    const s = await repo.sessions.insertLive(j.id, user, user + 1);
-    expect(s).toMatchObject({
-      tenantId,
-      journeyId: j.id,
-      telegramUserId: user,
-      telegramChatId: user + 1,
-      status: "active",
-      answers: {},
-      currentStepId: null,
-      completedAt: null,
+  it("the database refuses a second live one; non-live rows, other users and journeys never clash", async () => {
+    const w = await journey();
+    await rawInsert(w.tenantId, w.journey.id, w.user);
+    expect(await pgErrorCode(rawInsert(w.tenantId, w.journey.id, w.user))).toBe("23505");
+    expect(await pgErrorCode(rawInsert(w.tenantId, w.journey.id, w.user, "waiting_delay"))).toBe("23505");
+    for (const status of ["completed", "expired", "cancelled"]) {
+      expect(await pgErrorCode(rawInsert(w.tenantId, w.journey.id, w.user, status))).toBeUndefined();
+    }
+    expect(await pgErrorCode(rawInsert(w.tenantId, w.journey.id, newUser()))).toBeUndefined();
+  });
+
+  it("a start that loses the race to a concurrent one writes nothing and says so", async () => {
+    const w = await journey();
+    const live = await w.repo.sessions.lockLiveInJourney(w.journey.id, w.user);
+    expect(live).toBeNull();
+    const def = await w.repo.sessions.journey(w.journey);
+    const result = transition(def, null, { type: "start", param: "p", user: { id: w.user, chatId: w.user } }, clock);
+    await w.onQuestion(); // the concurrent start committed first
+    expect(await w.repo.sessions.apply(result, { botId: w.bot.botId })).toEqual({
+      applied: false,
+      reason: "live_session_exists",
     });
-    expect(await repo.sessions.get(s!.id)).toEqual(s);
-    expect(await repo.sessions.getActive(j.id, user)).toEqual(s);
-    await expectDomainError(repo.sessions.insertLive(crypto.randomUUID(), user, user), "NOT_FOUND");
-  });
-
-  it("the database refuses a second live one: raw insert 23505, insertLive null", async () => {
-    const { tenantId, repo, journey: j } = await journey();
-    const user = newUser();
-    const first = await repo.sessions.insertLive(j.id, user, user);
-    expect(await pgErrorCode(rawInsert(tenantId, j.id, user))).toBe("23505");
-    expect(await pgErrorCode(rawInsert(tenantId, j.id, user, "waiting_delay"))).toBe("23505");
-    expect(await repo.sessions.insertLive(j.id, user, user)).toBeNull();
-
-    await repo.sessions.updateStatus(first!.id, "waiting_delay");
-    expect(await repo.sessions.insertLive(j.id, user, user)).toBeNull();
-    expect(await pgErrorCode(rawInsert(tenantId, j.id, user))).toBe("23505");
-
-    // Non-live rows never clash.
-    expect(await pgErrorCode(rawInsert(tenantId, j.id, user, "completed"))).toBeUndefined();
-    expect(await pgErrorCode(rawInsert(tenantId, j.id, user, "expired"))).toBeUndefined();
-    // Another user, or another journey, is independent.
-    expect(await repo.sessions.insertLive(j.id, user + 1, user + 1)).not.toBeNull();
-    const j2 = await repo.journeys.create({ botId: j.botId, name: "j2" });
-    expect(await repo.sessions.insertLive(j2.id, user, user)).not.toBeNull();
-  });
-
-  it("after completed or cancelled a new live session can start", async () => {
-    const { repo, journey: j } = await journey();
-    const user = newUser();
-    const first = await repo.sessions.insertLive(j.id, user, user);
-    const done = await repo.sessions.updateStatus(first!.id, "completed");
-    expect(done.completedAt).toBeInstanceOf(Date);
-    expect(await repo.sessions.getActive(j.id, user)).toBeNull();
-    const second = await repo.sessions.insertLive(j.id, user, user);
-    expect(second?.id).not.toBe(first!.id);
-    await repo.sessions.cancel(second!.id, "test");
-    expect((await repo.sessions.get(second!.id)).status).toBe("cancelled");
-    expect(await repo.sessions.insertLive(j.id, user, user)).not.toBeNull();
-  });
-
-  it("get: unknown or malformed id is NOT_FOUND; getActive of a malformed journey is null", async () => {
-    const { repo } = await journey();
-    await expectDomainError(repo.sessions.get(crypto.randomUUID()), "NOT_FOUND");
-    await expectDomainError(repo.sessions.get("x"), "NOT_FOUND");
-    expect(await repo.sessions.getActive("x", 1)).toBeNull();
-  });
-
-  it("liveForUserOnBot lists live sessions on that bot's journeys, most recently active first", async () => {
-    const { tenantId, repo, bot, journey: j1 } = await journey();
-    const j2 = await repo.journeys.create({ botId: bot.botId, name: "j2" });
-    const bot2 = await addBot(env, tenantId);
-    const j3 = await repo.journeys.create({ botId: bot2.botId, name: "j3" });
-    const user = newUser();
-    const s1 = await repo.sessions.insertLive(j1.id, user, user);
-    const s2 = await repo.sessions.insertLive(j2.id, user, user);
-    await repo.sessions.insertLive(j3.id, user, user);
-    await env.handle.pool.query(
-      "UPDATE journey_user_sessions SET last_activity_at = now() - interval '1 hour' WHERE id = $1",
-      [s2!.id],
-    );
-    expect((await repo.sessions.liveForUserOnBot(bot.botId, user)).map((s) => s.id)).toEqual([s1!.id, s2!.id]);
-    await repo.sessions.updateStatus(s1!.id, "completed");
-    const locked = await repo.transaction((r) => r.sessions.liveForUserOnBot(bot.botId, user, { forUpdate: true }));
-    expect(locked.map((s) => s.id)).toEqual([s2!.id]);
-  });
-
-  it("claimUpdateLockingLive claims an update once and returns the user's live sessions with the claim", async () => {
-    const { tenantId, repo, bot, journey: j1 } = await journey();
-    const j2 = await repo.journeys.create({ botId: bot.botId, name: "j2" });
-    const user = newUser();
-    const s1 = await repo.sessions.insertLive(j1.id, user, user);
-    const s2 = await repo.sessions.insertLive(j2.id, user, user);
-    await env.handle.pool.query(
-      "UPDATE journey_user_sessions SET last_activity_at = now() - interval '1 hour' WHERE id = $1",
-      [s1!.id],
-    );
-    const first = await repo.transaction((r) => r.sessions.claimUpdateLockingLive(bot.botId, 501, user));
-    expect(first.claimed).toBe(true);
-    expect(first.live.map((l) => l.session.id)).toEqual([s2!.id, s1!.id]);
-    expect(first.live[0]!.session).toMatchObject({
-      tenantId,
-      journeyId: j2.id,
-      telegramUserId: user,
-      status: "active",
-    });
-    expect(first.live[0]!.session.startedAt).toBeInstanceOf(Date);
-    // Neither session stands on a step yet: no step, no next.
-    expect(first.live.map(({ step, next }) => [step, next])).toEqual([
-      [null, null],
-      [null, null],
-    ]);
-    // The same update again: not claimed, and no session read.
-    const again = await repo.transaction((r) => r.sessions.claimUpdateLockingLive(bot.botId, 501, user));
-    expect(again).toEqual({ claimed: false, live: [] });
-    // A new update of a user without a live session: claimed, nothing to answer.
-    const nobody = await repo.sessions.claimUpdateLockingLive(bot.botId, 502, newUser());
-    expect(nobody).toEqual({ claimed: true, live: [] });
-    // Another tenant's repository cannot claim for this bot, nor see the sessions.
-    const other = repoFor(env, newTenant());
-    expect(await other.sessions.claimUpdateLockingLive(bot.botId, 503, user)).toEqual({ claimed: false, live: [] });
     const { rows } = await env.handle.pool.query(
-      "SELECT update_id FROM processed_updates WHERE bot_id = $1 ORDER BY 1",
-      [bot.botId],
+      "SELECT count(*)::int AS n FROM journey_outbox WHERE telegram_chat_id = $1",
+      [w.user],
     );
-    expect(rows.map((r) => Number(r.update_id))).toEqual([501, 502]);
-  });
-
-  it("claimUpdateLockingLive waits for a concurrent transition and brings the steps of the session it left", async () => {
-    const { repo, bot, journey: j, steps } = await journey();
-    const user = newUser();
-    const s = await repo.sessions.insertLive(j.id, user, user);
-    await repo.sessions.updateCurrentStep(s!.id, steps[0]!.id);
-    let release!: () => void;
-    const held = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    let locked!: () => void;
-    const isLocked = new Promise<void>((resolve) => {
-      locked = resolve;
-    });
-    // The first update holds the session and moves it on a step while the second one waits.
-    const first = repo.transaction(async (r) => {
-      const { live } = await r.sessions.claimUpdateLockingLive(bot.botId, 701, user);
-      locked();
-      await held;
-      await r.sessions.updateCurrentStep(live[0]!.session.id, steps[1]!.id);
-    });
-    await isLocked;
-    let secondDone = false;
-    const second = repo
-      .transaction((r) => r.sessions.claimUpdateLockingLive(bot.botId, 702, user))
-      .finally(() => {
-        secondDone = true;
-      });
-    await new Promise((resolve) => setTimeout(resolve, 150));
-    expect(secondDone).toBe(false); // blocked on the row lock
-    release();
-    await first;
-    const [after] = (await second).live;
-    expect(after!.session.currentStepId).toBe(steps[1]!.id);
-    expect([after!.step?.id, after!.next?.id]).toEqual([steps[1]!.id, steps[2]!.id]);
-  });
-
-  it("claimUpdateLockingLive brings each session's current step and the live step after it", async () => {
-    const { repo, bot, journey: j, steps } = await journey();
-    const user = newUser();
-    const s = await repo.sessions.insertLive(j.id, user, user);
-    await repo.sessions.updateCurrentStep(s!.id, steps[0]!.id);
-    const claim = (updateId: number) =>
-      repo.transaction((r) => r.sessions.claimUpdateLockingLive(bot.botId, updateId, user));
-    const [onFirst] = (await claim(601)).live;
-    expect(onFirst!.step).toEqual(steps[0]);
-    expect(onFirst!.step!.createdAt).toBeInstanceOf(Date);
-    expect(onFirst!.next).toEqual(steps[1]);
-    // The step after it removed: the next live one is the one after that.
-    await env.handle.pool.query("UPDATE journey_steps SET removed_at = now() WHERE id = $1", [steps[1]!.id]);
-    const [skipping] = (await claim(602)).live;
-    expect(skipping!.next?.id).toBe(steps[2]!.id);
-    // Standing on a removed step: that step (removed_at set), as getStep returns it.
-    await repo.sessions.updateCurrentStep(s!.id, steps[1]!.id);
-    const [onRemoved] = (await claim(603)).live;
-    expect(onRemoved!.step?.id).toBe(steps[1]!.id);
-    expect(onRemoved!.step!.removedAt).toBeInstanceOf(Date);
-    expect(onRemoved!.step).toEqual(await repo.getStep(steps[1]!.id));
-    // On the last step: no next.
-    await repo.sessions.updateCurrentStep(s!.id, steps[3]!.id);
-    const [onLast] = (await claim(604)).live;
-    expect(onLast!.step?.id).toBe(steps[3]!.id);
-    expect(onLast!.next).toBeNull();
+    expect(rows[0].n).toBe(0);
   });
 });
 
-describe("session writes", () => {
-  it("update changes only the given fields and moves last_activity_at", async () => {
-    const { repo, journey: j, steps } = await journey();
-    const user = newUser();
-    const s = await repo.sessions.insertLive(j.id, user, user);
-    await env.handle.pool.query(
-      "UPDATE journey_user_sessions SET last_activity_at = now() - interval '1 hour' WHERE id = $1",
-      [s!.id],
-    );
-    const moved = await repo.sessions.updateCurrentStep(s!.id, steps[1]!.id);
-    expect(moved).toMatchObject({ currentStepId: steps[1]!.id, status: "active", answers: {}, completedAt: null });
-    expect(moved.lastActivityAt!.getTime()).toBeGreaterThan(s!.lastActivityAt!.getTime());
-    const waiting = await repo.sessions.update(s!.id, { status: "waiting_delay" });
-    expect(waiting).toMatchObject({ currentStepId: steps[1]!.id, status: "waiting_delay", completedAt: null });
-    expect((await repo.sessions.updateCurrentStep(s!.id, null)).currentStepId).toBeNull();
-    await expectDomainError(repo.sessions.update(crypto.randomUUID(), { status: "active" }), "NOT_FOUND");
-    // A step of another journey is refused.
-    const other = await journey();
-    await expectDomainError(repo.sessions.updateCurrentStep(s!.id, other.steps[0]!.id), "NOT_FOUND");
+describe("the reads", () => {
+  it("claimUpdateLockingLive claims once and brings the user's live sessions with their version and journey", async () => {
+    const w = await journey();
+    const s = await w.onQuestion();
+    const first = await w.repo.transaction((r) => r.sessions.claimUpdateLockingLive(w.bot.botId, 501, w.user));
+    expect(first.claimed).toBe(true);
+    expect(first.live).toHaveLength(1);
+    expect(first.live[0]).toMatchObject({ id: s.id, botId: w.bot.botId, reEntryPolicy: "block", stepsVersion: 1 });
+    expect(first.live[0]!.version).toMatch(/^\d+$/);
+    const again = await w.repo.transaction((r) => r.sessions.claimUpdateLockingLive(w.bot.botId, 501, w.user));
+    expect(again).toEqual({ claimed: false, live: [] });
+    const other = repoFor(env, newTenant());
+    expect(await other.sessions.claimUpdateLockingLive(w.bot.botId, 503, w.user)).toEqual({ claimed: false, live: [] });
   });
 
-  it("storeAnswerAndAdvance merges answers and stores JSON values verbatim", async () => {
-    const { repo, journey: j, steps } = await journey();
-    const user = newUser();
-    const s = await repo.sessions.insertLive(j.id, user, user);
-    const tricky = [
-      `she said "hi"`,
-      "back\\slash \\n not a newline",
-      "'; DROP TABLE journeys; --",
-      "emoji 🚀👩‍💻 ü ß 中文",
-      "{{x}} %s $1 ? :name",
-    ];
-    const values: Record<string, unknown> = {
-      age: 33,
-      price: 12.5,
-      name: "  Ann  ",
-      money: { amount: 1000, currency: "USD" },
-      nothing: null,
-      flag: false,
-      list: [1, "two"],
-      ...Object.fromEntries(tricky.map((t, i) => [`tricky_${i}`, t])),
-      "key with 'quote\"": "k",
-    };
-    let last = s!;
-    for (const [k, v] of Object.entries(values)) {
-      last = await repo.sessions.storeAnswerAndAdvance(s!.id, k, v, steps[1]!.id);
-    }
-    expect(last.answers).toEqual(values);
-    expect(last.currentStepId).toBe(steps[1]!.id);
-    expect((await repo.sessions.get(s!.id)).answers).toEqual(values);
-    // Overwriting one key keeps the others; advancing to null marks the end.
-    const end = await repo.sessions.storeAnswerAndAdvance(s!.id, "age", 34, null);
-    expect(end.answers).toEqual({ ...values, age: 34 });
-    expect(end.currentStepId).toBeNull();
-    const { rows } = await env.handle.pool.query(
-      "SELECT answers->>'tricky_2' AS v, answers->'age' AS age FROM journey_user_sessions WHERE id = $1",
-      [s!.id],
-    );
-    expect(rows[0]).toEqual({ v: "'; DROP TABLE journeys; --", age: 34 });
-    expect((await repo.journeys.list()).length).toBe(1);
-    await expectDomainError(repo.sessions.storeAnswerAndAdvance(crypto.randomUUID(), "k", 1, null), "NOT_FOUND");
-  });
-
-  it("storeAnswerAndAsk stores, stands on the question and queues its text, all or nothing", async () => {
-    const { repo, bot, journey: j, steps } = await journey();
-    const user = newUser();
-    const s = await repo.sessions.insertLive(j.id, user, 4242);
-    const asked = await repo.sessions.storeAnswerAndAsk(s!.id, "name", "Ann", {
-      stepId: steps[1]!.id,
-      botId: bot.botId,
-      text: `Next? "quoted" 🚀`,
+  it("peekLive reads without writing; the version moves with every write of the row", async () => {
+    const w = await journey();
+    const s = await w.onQuestion();
+    const a = await w.repo.sessions.peekLive(w.bot.botId, 9, w.user);
+    expect(a.seen).toBe(false);
+    expect(a.live.map((l) => l.id)).toEqual([s.id]);
+    await env.handle.pool.query("UPDATE journey_user_sessions SET status = status WHERE id = $1", [s.id]);
+    const b = await w.repo.sessions.peekLive(w.bot.botId, 9, w.user);
+    expect(b.live[0]!.version).not.toBe(a.live[0]!.version);
+    expect(await w.repo.updates.claim(w.bot.botId, 9)).toBe(true);
+    expect((await w.repo.sessions.peekLive(w.bot.botId, 9, w.user)).seen).toBe(true);
+    expect(await repoFor(env, newTenant()).sessions.peekLive(w.bot.botId, 10, w.user)).toEqual({
+      seen: false,
+      live: [],
     });
-    expect(asked.session).toMatchObject({ id: s!.id, currentStepId: steps[1]!.id, answers: { name: "Ann" } });
-    expect(asked.session.lastActivityAt).toBeInstanceOf(Date);
-    const outbox = await repo.sessions.listOutbox(s!.id);
-    expect(outbox).toHaveLength(1);
-    expect(outbox[0]).toMatchObject({
-      id: asked.outboxId,
-      botId: bot.botId,
-      telegramChatId: 4242,
+  });
+
+  it("lock, lockLiveOnBot and lockLiveInJourney find only this tenant's live sessions", async () => {
+    const w = await journey();
+    const s = await w.onQuestion();
+    expect((await w.repo.sessions.lock(s.id))?.id).toBe(s.id);
+    expect((await w.repo.sessions.lockLiveOnBot(w.bot.botId, w.user)).map((r) => r.id)).toEqual([s.id]);
+    expect((await w.repo.sessions.lockLiveInJourney(w.journey.id, w.user))?.id).toBe(s.id);
+    const other = repoFor(env, newTenant());
+    expect(await other.sessions.lock(s.id)).toBeNull();
+    expect(await other.sessions.lockLiveOnBot(w.bot.botId, w.user)).toEqual([]);
+    expect(await other.sessions.lockLiveInJourney(w.journey.id, w.user)).toBeNull();
+    expect(await w.repo.sessions.lock("not-a-uuid")).toBeNull();
+  });
+});
+
+describe("the applier", () => {
+  it("writes the session, its messages in order and its delay row; merges the answers stored", async () => {
+    const w = await journey();
+    const s = await insertSession(env, {
+      tenantId: w.tenantId,
+      journeyId: w.journey.id,
+      userId: w.user,
+      currentStepId: w.steps[0]!.id,
+      answers: { before: true },
+    });
+    const read = (await w.repo.sessions.lock(s.id))!;
+    const result = transition(
+      await w.repo.sessions.journeyOf(read),
+      stateOf(read),
+      { type: "text", text: "30" },
+      clock,
+    );
+    const applied = await w.repo.sessions.apply(result, { botId: w.bot.botId });
+    expect(applied.applied).toBe(true);
+    expect(await sessionRow(env, s.id)).toMatchObject({
+      status: "waiting_delay",
+      currentStepId: w.steps[2]!.id,
+      answers: { before: true, age: 30 },
+      lastActivityAt: NOW,
+    });
+    const outbox = await outboxOf(env, s.id);
+    expect(outbox.map((o) => o.messageContent.text)).toEqual(["Thanks"]);
+    const [delay] = await scheduledOf(env, s.id);
+    expect(delay).toMatchObject({
+      stepId: w.steps[2]!.id,
       status: "pending",
-      messageContent: { text: `Next? "quoted" 🚀` },
+      scheduledFor: new Date(NOW.getTime() + 90_000),
     });
-    // Another tenant's bot, a step of another journey, another tenant's session: nothing written.
-    const other = await journey();
-    const refused = [
-      () => repo.sessions.storeAnswerAndAsk(s!.id, "k", 1, { stepId: steps[2]!.id, botId: other.bot.botId, text: "x" }),
-      () => repo.sessions.storeAnswerAndAsk(s!.id, "k", 1, { stepId: other.steps[1]!.id, botId: bot.botId, text: "x" }),
-      () =>
-        other.repo.sessions.storeAnswerAndAsk(s!.id, "k", 1, {
-          stepId: steps[2]!.id,
-          botId: other.bot.botId,
-          text: "x",
-        }),
-    ];
-    for (const attempt of refused) await expectDomainError(attempt(), "NOT_FOUND");
-    expect(await repo.sessions.get(s!.id)).toMatchObject({ currentStepId: steps[1]!.id, answers: { name: "Ann" } });
-    expect(await repo.sessions.listOutbox(s!.id)).toHaveLength(1);
+    if (applied.applied) {
+      expect(applied.effects).toEqual({
+        outbox: [{ id: outbox[0]!.id, botId: w.bot.botId }],
+        scheduled: [{ id: delay!.id, scheduledFor: delay!.scheduledFor }],
+      });
+    }
+  });
+
+  it("a stale version writes nothing at all; the current one writes and records the update", async () => {
+    const w = await journey();
+    const s = await w.onQuestion();
+    const peek = (await w.repo.sessions.peekLive(w.bot.botId, 31, w.user)).live[0]!;
+    const result = transition(await w.repo.sessions.journeyOf(peek), stateOf(peek), { type: "text", text: "x" }, clock);
+    await env.handle.pool.query("UPDATE journey_user_sessions SET status = status WHERE id = $1", [s.id]);
+    const stale = await w.repo.sessions.apply(result, { botId: w.bot.botId, version: peek.version, updateId: 31 });
+    expect(stale).toEqual({ applied: false, reason: "stale" });
+    expect(await outboxOf(env, s.id)).toEqual([]);
+    expect((await w.repo.sessions.peekLive(w.bot.botId, 31, w.user)).seen).toBe(false);
+    const fresh = (await w.repo.sessions.peekLive(w.bot.botId, 31, w.user)).live[0]!;
+    const ok = await w.repo.sessions.apply(result, { botId: w.bot.botId, version: fresh.version, updateId: 31 });
+    expect(ok.applied).toBe(true);
+    expect((await w.repo.sessions.peekLive(w.bot.botId, 31, w.user)).seen).toBe(true);
+  });
+
+  it("cancelling cancels the session's pending rows only; a fired delay is marked with its outcome", async () => {
+    const w = await journey();
+    const s = await w.onQuestion();
+    const other = await insertSession(env, {
+      tenantId: w.tenantId,
+      journeyId: w.journey.id,
+      userId: newUser(),
+      currentStepId: w.steps[0]!.id,
+    });
+    const row = { tenantId: w.tenantId, botId: w.bot.botId, chatId: w.user, text: "t" };
+    const sent = await insertOutbox(env, { ...row, sessionId: s.id });
+    await env.handle.pool.query("UPDATE journey_outbox SET status = 'sent' WHERE id = $1", [sent.id]);
+    await insertOutbox(env, { ...row, sessionId: s.id });
+    await insertOutbox(env, { ...row, sessionId: other.id });
+    const delay = { tenantId: w.tenantId, stepId: w.steps[2]!.id, chatId: w.user, scheduledFor: NOW };
+    await insertScheduled(env, { ...delay, sessionId: s.id });
+    await insertScheduled(env, { ...delay, sessionId: other.id });
+
+    const read = (await w.repo.sessions.lock(s.id))!;
+    const blocked = transition(
+      await w.repo.sessions.journeyOf(read),
+      stateOf(read),
+      { type: "user_blocked", source: "kicked" },
+      clock,
+    );
+    expect((await w.repo.sessions.apply(blocked, { botId: w.bot.botId })).applied).toBe(true);
+    expect((await sessionRow(env, s.id))?.status).toBe("cancelled");
+    expect((await outboxOf(env, s.id)).map((o) => [o.status, o.error])).toEqual([
+      ["sent", null],
+      ["cancelled", "session cancelled: user blocked the bot"],
+    ]);
+    expect((await scheduledOf(env, s.id)).map((d) => d.status)).toEqual(["cancelled"]);
+    expect((await outboxOf(env, other.id)).map((o) => o.status)).toEqual(["pending"]);
+    expect((await scheduledOf(env, other.id)).map((d) => d.status)).toEqual(["pending"]);
+
+    // The other session is not waiting on its delay: firing it fails the row and leaves the session.
+    const [d] = await scheduledOf(env, other.id);
+    const otherRead = (await w.repo.sessions.lock(other.id))!;
+    const fired: TransitionResult = transition(
+      await w.repo.sessions.journeyOf(otherRead),
+      stateOf(otherRead),
+      { type: "delay_fired", delay: d! },
+      clock,
+    );
+    expect(fired.outcome).toBe("session_not_waiting");
+    expect((await w.repo.sessions.apply(fired, { botId: w.bot.botId })).applied).toBe(true);
+    expect((await scheduledOf(env, other.id))[0]).toMatchObject({
+      status: "failed",
+      error: "session is active, not waiting on this delay",
+    });
+    expect((await sessionRow(env, other.id))?.status).toBe("active");
+  });
+});
+
+describe("the step cache", () => {
+  it("serves a journey's steps while its steps_version holds, and reads them again after PUT …/steps", async () => {
+    const w = await journey();
+    const cache = new StepsCache(2);
+    const db = env.handle.db;
+    const v1 = await cache.get(db, w.tenantId, w.journey.id, 1);
+    expect(v1.map((s) => s.id)).toEqual(w.steps.map((s) => s.id));
+    await env.handle.pool.query('UPDATE journey_steps SET config = \'{"text":"sneaky"}\' WHERE id = $1', [
+      w.steps[1]!.id,
+    ]);
+    expect(await cache.get(db, w.tenantId, w.journey.id, 1)).toBe(v1); // same version: the cached copy
+    await w.repo.setSteps(w.journey.id, FOUR_STEPS.slice(0, 2));
+    const v2 = await cache.get(db, w.tenantId, w.journey.id, 2);
+    expect(v2.map((s) => s.id)).toEqual(w.steps.slice(0, 2).map((s) => s.id)); // the two others deleted
+    expect(v2[1]!.config).toEqual(FOUR_STEPS[1]!.config);
+    expect(await cache.get(db, newTenant(), w.journey.id, 2)).toEqual([]); // another tenant sees no steps
   });
 });
