@@ -7,6 +7,7 @@
  */
 import { readFileSync } from "node:fs";
 import { Agent, request } from "node:http";
+import { updates } from "@journeys/fake-telegram";
 import { percentile } from "./lib/stats.ts";
 
 export interface LoadTarget {
@@ -54,7 +55,6 @@ for (let i = 0; i < most; i++) {
 
 let next = 0;
 let updateId = config.updateIdBase;
-let messageId = 1;
 
 function post(target: LoadTarget, body: string): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -82,12 +82,8 @@ function post(target: LoadTarget, body: string): Promise<number> {
   });
 }
 
-function update(user: number): string {
-  const from = { id: user, is_bot: false, first_name: "Bench" };
-  const chat = { id: user, type: "private", first_name: "Bench" };
-  const message = { message_id: messageId++, from, chat, date: Math.floor(Date.now() / 1000), text: "an answer" };
-  return JSON.stringify({ update_id: updateId++, message });
-}
+const update = (user: number): string =>
+  JSON.stringify(updates.textMessage("an answer", { updateId: updateId++, userId: user }));
 
 const latencies: number[] = [];
 const statuses: Record<string, number> = {};

@@ -8,11 +8,11 @@
 import { writeFileSync } from "node:fs";
 import os from "node:os";
 import { parseArgs } from "node:util";
-import { FakeClient } from "./lib/fake.ts";
+import { FakeClient } from "../scripts/lib/harness/fake-client.ts";
+import { Stack } from "../scripts/lib/harness/stack.ts";
 import { type Measured, markdownTable, resultsJson } from "./lib/report.ts";
 import { RssTracker } from "./lib/rss.ts";
 import { connectBots } from "./lib/setup.ts";
-import { Stack } from "./lib/stack.ts";
 import { createDelayJourneys, delayPhase } from "./phases/delay.ts";
 import { redisFootprint } from "./phases/footprint.ts";
 import { sendRatePhase } from "./phases/send-rate.ts";
@@ -63,7 +63,9 @@ const plan = quick
     };
 const pending = quick ? 10_000 : 100_000;
 
-const stack = new Stack(values.verbose);
+// Development settings, the shared Redis under the run's prefix; the fake Bot API in its own
+// process (it must not take this process's CPU), limited as Telegram limits a bot.
+const stack = new Stack({ tool: "bench", verbose: values.verbose, fakeRateLimit: 30 });
 const fake = () => new FakeClient(stack.fakeRoot);
 const rss = new RssTracker(() => ({ api: stack.api?.child.pid, worker: stack.worker?.child.pid }));
 const m: Measured = {
@@ -110,7 +112,7 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
 
 try {
   const t0 = Date.now();
-  await stack.start();
+  await stack.start({ worker: false });
   console.log(`bench: database ${stack.dbName}, queue prefix ${stack.prefix}, ${m.cores} cores`);
   const bots = await connectBots(stack, 20, 4);
   const delayJourneys = await createDelayJourneys(stack, bots);
@@ -130,7 +132,7 @@ try {
   // The issue's schedule (1,000 due in 10 s), then — full runs only — a light one (100 in 10 s) that
   // separates the queue's own timer lateness from the worker's throughput.
   const delayRuns = async (redisUrl: string, run: number) => {
-    await stack.startWorker(redisUrl);
+    await stack.startWorker({ redisUrl });
     const opts = { count: plan.delayCount, windowMs: plan.delayWindowMs, leadMs: 3_000, redisUrl, run };
     // A worker just started opens its Postgres connections, prepares its statements and JITs its
     // code during its first second of fires: a warm-up schedule first, as a running worker would be.
@@ -149,7 +151,7 @@ try {
     return { main, light };
   };
   if (runs("delay")) {
-    const shared = await phase("delay (shared Redis)", () => delayRuns(stack.base.redisUrl, 1));
+    const shared = await phase("delay (shared Redis)", () => delayRuns(stack.redisUrl, 1));
     m.delay = shared?.main ?? null;
     m.delayLight = shared?.light ?? null;
     const hz100 = await phase("delay (redis-server --hz 100)", async () => {

@@ -6,10 +6,10 @@
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { Stack } from "../../scripts/lib/harness/stack.ts";
 import { startProc } from "../../scripts/lib/procs.ts";
 import type { LoadConfig, LoadResult } from "../load.ts";
 import { cpuMs } from "./rss.ts";
-import type { Stack } from "./stack.ts";
 
 export interface MeasuredLoad extends LoadResult {
   /** CPU ms per completed request (warm-up included), per watched process. */

@@ -8,11 +8,11 @@
  */
 import { Redis } from "ioredis";
 import { createQueues, enqueueDelay } from "../../packages/journeys/src/queue/dispatcher.ts";
-import { withDb } from "../lib/db.ts";
-import type { FakeClient } from "../lib/fake.ts";
+import type { FakeClient } from "../../scripts/lib/harness/fake-client.ts";
+import type { Stack } from "../../scripts/lib/harness/stack.ts";
+import { inParallel } from "../../scripts/lib/parallel.ts";
 import { cpuMs } from "../lib/rss.ts";
-import { type BenchBot, createJourney, inParallel } from "../lib/setup.ts";
-import type { Stack } from "../lib/stack.ts";
+import type { BenchBot } from "../lib/setup.ts";
 import { type Summary, summarize } from "../lib/stats.ts";
 
 export interface DelayOptions {
@@ -44,15 +44,12 @@ export async function createDelayJourneys(stack: Stack, bots: BenchBot[]) {
   ];
   const out: { journeyId: string; stepId: string }[] = new Array(bots.length);
   await inParallel(bots, 5, async (bot, i) => {
-    const journeyId = await createJourney(stack, bot, "Bench delay", steps, "bench_delay");
-    const stepId = await withDb(stack, async (db) => {
-      const r = await db.query<{ id: string }>(
-        "SELECT id FROM journey_steps WHERE journey_id = $1 AND step_type = 'delay'",
-        [journeyId],
-      );
-      return r.rows[0]!.id;
-    });
-    out[i] = { journeyId, stepId };
+    const journeyId = await bot.admin.createJourney(bot, { startParam: "bench_delay", steps, name: "Bench delay" });
+    const r = await stack.db.query<{ id: string }>(
+      "SELECT id FROM journey_steps WHERE journey_id = $1 AND step_type = 'delay'",
+      [journeyId],
+    );
+    out[i] = { journeyId, stepId: r.rows[0]!.id };
   });
   return out;
 }
@@ -68,36 +65,34 @@ export async function delayPhase(
   const byBot = users.map((_, i) => i % bots.length);
 
   // Sessions waiting on the delay step, and their pending rows (scheduled_for set just below).
-  const rows = await withDb(stack, async (db) => {
-    const sessions = await db.query<{ id: string; telegram_user_id: number }>(
-      `INSERT INTO journey_user_sessions (tenant_id, journey_id, telegram_chat_id, telegram_user_id, current_step_id, status)
-       SELECT t, j, u, u, s, 'waiting_delay' FROM unnest($1::text[], $2::uuid[], $3::bigint[], $4::uuid[]) AS x(t, j, u, s)
-       RETURNING id, telegram_user_id`,
-      [
-        byBot.map((b) => bots[b]!.tenantId),
-        byBot.map((b) => journeys[b]!.journeyId),
-        users,
-        byBot.map((b) => journeys[b]!.stepId),
-      ],
-    );
-    const sessionOf = new Map(sessions.rows.map((r) => [Number(r.telegram_user_id), r.id]));
-    const start = Date.now() + opts.leadMs;
-    const due = users.map((_, i) => new Date(start + Math.floor((i * opts.windowMs) / opts.count)));
-    const inserted = await db.query<{ id: string; telegram_chat_id: number; scheduled_for: Date }>(
-      `INSERT INTO journey_scheduled_messages (tenant_id, session_id, step_id, telegram_chat_id, message_content, scheduled_for)
-       SELECT t, s, st, u, '{"kind":"resume_after_delay","delay_minutes":1}'::jsonb, d
-         FROM unnest($1::text[], $2::uuid[], $3::uuid[], $4::bigint[], $5::timestamptz[]) AS x(t, s, st, u, d)
-       RETURNING id, telegram_chat_id, scheduled_for`,
-      [
-        byBot.map((b) => bots[b]!.tenantId),
-        users.map((u) => sessionOf.get(u)),
-        byBot.map((b) => journeys[b]!.stepId),
-        users,
-        due,
-      ],
-    );
-    return inserted.rows;
-  });
+  const sessions = await stack.db.query<{ id: string; telegram_user_id: number }>(
+    `INSERT INTO journey_user_sessions (tenant_id, journey_id, telegram_chat_id, telegram_user_id, current_step_id, status)
+     SELECT t, j, u, u, s, 'waiting_delay' FROM unnest($1::text[], $2::uuid[], $3::bigint[], $4::uuid[]) AS x(t, j, u, s)
+     RETURNING id, telegram_user_id`,
+    [
+      byBot.map((b) => bots[b]!.tenantId),
+      byBot.map((b) => journeys[b]!.journeyId),
+      users,
+      byBot.map((b) => journeys[b]!.stepId),
+    ],
+  );
+  const sessionOf = new Map(sessions.rows.map((r) => [Number(r.telegram_user_id), r.id]));
+  const start = Date.now() + opts.leadMs;
+  const due = users.map((_, i) => new Date(start + Math.floor((i * opts.windowMs) / opts.count)));
+  const inserted = await stack.db.query<{ id: string; telegram_chat_id: number; scheduled_for: Date }>(
+    `INSERT INTO journey_scheduled_messages (tenant_id, session_id, step_id, telegram_chat_id, message_content, scheduled_for)
+     SELECT t, s, st, u, '{"kind":"resume_after_delay","delay_minutes":1}'::jsonb, d
+       FROM unnest($1::text[], $2::uuid[], $3::uuid[], $4::bigint[], $5::timestamptz[]) AS x(t, s, st, u, d)
+     RETURNING id, telegram_chat_id, scheduled_for`,
+    [
+      byBot.map((b) => bots[b]!.tenantId),
+      users.map((u) => sessionOf.get(u)),
+      byBot.map((b) => journeys[b]!.stepId),
+      users,
+      due,
+    ],
+  );
+  const rows = inserted.rows;
 
   const connection = new Redis(opts.redisUrl, { maxRetriesPerRequest: 1 });
   const queues = createQueues(connection, stack.prefix);

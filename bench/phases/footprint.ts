@@ -6,8 +6,8 @@
 import { randomUUID } from "node:crypto";
 import { Redis } from "ioredis";
 import { createQueues, enqueueDelay } from "../../packages/journeys/src/queue/dispatcher.ts";
-import { inParallel } from "../lib/setup.ts";
-import type { Stack } from "../lib/stack.ts";
+import type { Stack } from "../../scripts/lib/harness/stack.ts";
+import { inParallel } from "../../scripts/lib/parallel.ts";
 
 const usedMemory = async (redis: Redis) => Number(/used_memory:(\d+)/.exec(await redis.info("memory"))?.[1]);
 

@@ -8,11 +8,11 @@
  */
 import { Redis } from "ioredis";
 import { createQueues, enqueueOutbox } from "../../packages/journeys/src/queue/dispatcher.ts";
-import { withDb } from "../lib/db.ts";
-import type { FakeClient, SentMessage } from "../lib/fake.ts";
+import type { FakeClient, SentMessage } from "../../scripts/lib/harness/fake-client.ts";
+import type { Stack } from "../../scripts/lib/harness/stack.ts";
+import { inParallel } from "../../scripts/lib/parallel.ts";
 import { cpuMs } from "../lib/rss.ts";
-import { type BenchBot, inParallel } from "../lib/setup.ts";
-import type { Stack } from "../lib/stack.ts";
+import type { BenchBot } from "../lib/setup.ts";
 
 export interface SendRateResult {
   bots: number;
@@ -52,16 +52,14 @@ export async function sendRatePhase(
   ).flat();
   const probeChat = 7_000_000 + opts.run * 100_000 + 99_999;
   if (opts.probe) chats.push({ bot: opts.probe, chat: probeChat });
-  const ids = await withDb(stack, async (db) => {
-    const r = await db.query<{ id: number; botId: string }>(
-      `INSERT INTO journey_outbox (tenant_id, bot_id, telegram_chat_id, message_content)
-       SELECT t, b, c, jsonb_build_object('text', 'bench backlog ' || c) FROM unnest($1::text[], $2::text[], $3::bigint[]) AS x(t, b, c)
-       RETURNING id, bot_id AS "botId"`,
-      [chats.map((c) => c.bot.tenantId), chats.map((c) => c.bot.botId), chats.map((c) => c.chat)],
-    );
-    return r.rows.map((row) => ({ id: Number(row.id), botId: row.botId }));
-  });
-  const connection = new Redis(stack.base.redisUrl, { maxRetriesPerRequest: 1 });
+  const inserted = await stack.db.query<{ id: number; botId: string }>(
+    `INSERT INTO journey_outbox (tenant_id, bot_id, telegram_chat_id, message_content)
+     SELECT t, b, c, jsonb_build_object('text', 'bench backlog ' || c) FROM unnest($1::text[], $2::text[], $3::bigint[]) AS x(t, b, c)
+     RETURNING id, bot_id AS "botId"`,
+    [chats.map((c) => c.bot.tenantId), chats.map((c) => c.bot.botId), chats.map((c) => c.chat)],
+  );
+  const ids = inserted.rows.map((row) => ({ id: Number(row.id), botId: row.botId }));
+  const connection = new Redis(stack.redisUrl, { maxRetriesPerRequest: 1 });
   const queues = createQueues(connection, stack.prefix);
   const probeRow = opts.probe ? ids.pop() : undefined;
   const cpu0 = cpuMs(stack.worker?.child.pid);

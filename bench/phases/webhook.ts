@@ -4,13 +4,17 @@
  * fake at the rate limit, as in production) and, in a full run, once more without it. In the same
  * run and with the same driver and bodies: a bare Fastify route and a plain-`pg` transaction route.
  */
+import { updates } from "@journeys/fake-telegram";
+import type { StepSpec } from "../../scripts/lib/harness/admin-client.ts";
+import type { FakeClient } from "../../scripts/lib/harness/fake-client.ts";
+import type { Stack } from "../../scripts/lib/harness/stack.ts";
+import { deliver } from "../../scripts/lib/harness/webhook.ts";
+import { inParallel } from "../../scripts/lib/parallel.ts";
 import { freePort, type Proc, startProc } from "../../scripts/lib/procs.ts";
-import { dropOutboxBacklog, vacuum, withDb } from "../lib/db.ts";
-import type { FakeClient } from "../lib/fake.ts";
+import { dropOutboxBacklog, vacuum } from "../lib/db.ts";
 import { type MeasuredLoad, runLoad } from "../lib/load-run.ts";
 import type { RssTracker } from "../lib/rss.ts";
-import { type BenchBot, createJourney, deliver, inParallel, type StepSpec, textUpdate } from "../lib/setup.ts";
-import type { Stack } from "../lib/stack.ts";
+import type { BenchBot } from "../lib/setup.ts";
 import type { LoadConfig } from "../load.ts";
 
 export interface WebhookOptions {
@@ -55,7 +59,7 @@ export async function webhookPhase(
   const elapsed = () => `${((Date.now() - t0) / 1000).toFixed(0)} s`;
   const steps = questions(opts.questions);
   await inParallel(bots, 5, (bot) =>
-    createJourney(stack, bot, "Bench answers", steps, START_PARAM).then(() => undefined),
+    bot.admin.createJourney(bot, { startParam: START_PARAM, steps, name: "Bench answers" }).then(() => undefined),
   );
   // Both ceiling servers start now (tsx start-up is slow on a busy machine); each serves only its run.
   const servers = { bare: startCeiling(stack, "bare"), tx: startCeiling(stack, "tx") };
@@ -83,7 +87,8 @@ async function measure(
   const starts = bots.flatMap((bot, b) => Array.from({ length: opts.usersPerBot }, (_, u) => ({ bot, b, u })));
   let failed = 0;
   await inParallel(starts, 50, async ({ bot, b, u }, i) => {
-    const status = await deliver(stack, bot, textUpdate(1 + i, userId(b, u), `/start ${START_PARAM}`));
+    const update = updates.startCommand(START_PARAM, { updateId: 1 + i, userId: userId(b, u) });
+    const { status } = await deliver(stack.apiUrl, bot, update);
     if (status !== 200) failed++;
   });
   if (failed) throw new Error(`${failed} of ${starts.length} /start updates were not answered 200`);
@@ -151,13 +156,12 @@ async function measure(
 }
 
 /** Answers stored in all sessions (keys of their answers objects). */
-const storedAnswers = (stack: Stack) =>
-  withDb(stack, async (db) => {
-    const { rows } = await db.query<{ n: number }>(
-      "SELECT coalesce(sum((SELECT count(*) FROM jsonb_object_keys(answers))), 0)::int AS n FROM journey_user_sessions",
-    );
-    return rows[0]!.n;
-  });
+async function storedAnswers(stack: Stack): Promise<number> {
+  const { rows } = await stack.db.query<{ n: number }>(
+    "SELECT coalesce(sum((SELECT count(*) FROM jsonb_object_keys(answers))), 0)::int AS n FROM journey_user_sessions",
+  );
+  return rows[0]!.n;
+}
 
 /**
  * A run of ours, checked: every update answered 200 must have stored its answer (each is a new

@@ -3,7 +3,7 @@
  * admin client), and Telegram's side of the webhook — with Telegram's redelivery of anything not
  * answered 2xx. Updates are built with @journeys/fake-telegram's builders.
  */
-import type { Update } from "@journeys/fake-telegram";
+import { type Update, updates } from "@journeys/fake-telegram";
 import { AdminClient, type Bot, type StepSpec } from "../../scripts/lib/harness/admin-client.ts";
 import { Fatal } from "../../scripts/lib/harness/services.ts";
 import type { Stack } from "../../scripts/lib/harness/stack.ts";
@@ -30,6 +30,11 @@ export async function botsWithJourney(
   for (let i = 0; i < count; i++) bots.push(await admin.connectBot());
   for (const bot of bots) await admin.createJourney(bot, { startParam, steps, name: `faults ${startParam}` });
   return { bots, telegramIds: bots.map((b) => b.telegramBotId) };
+}
+
+/** A user's `k`-th update in a journey of questions: the deep link `startParam` at 0, then answer `k`. */
+export function answerUpdate(userId: number, startParam: string, k: number, answer: (k: number) => string): Update {
+  return k === 0 ? updates.startCommand(startParam, { userId }) : updates.textMessage(answer(k), { userId });
 }
 
 export interface Acked {

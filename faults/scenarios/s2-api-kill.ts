@@ -5,8 +5,16 @@
  * (0 acknowledged-but-lost), and every session holds exactly its own answers, each at its own
  * question, with exactly one message per step (0 double-advanced).
  */
-import { updates } from "@journeys/fake-telegram";
-import { type Acked, botsWithJourney, deliverUntilAcked, Fatal, inParallel, prng, sleep } from "../lib/client.ts";
+import {
+  type Acked,
+  answerUpdate,
+  botsWithJourney,
+  deliverUntilAcked,
+  Fatal,
+  inParallel,
+  prng,
+  sleep,
+} from "../lib/client.ts";
 import type { Scenario } from "../lib/scenario.ts";
 
 const TENANT = "faults-s2";
@@ -71,14 +79,10 @@ export const apiKill: Scenario = {
     try {
       await inParallel(users, LANES, async (u) => {
         for (let k = 0; k <= QUESTIONS; k++) {
-          const update =
-            k === 0
-              ? updates.startCommand("s2", { userId: u.id })
-              : updates.textMessage(answerText(u.id, k), { userId: u.id });
           const ack = await deliverUntilAcked(
             stack,
             u.bot,
-            update,
+            answerUpdate(u.id, "s2", k, (n) => answerText(u.id, n)),
             deadline,
             (status) => {
               if (status >= 500) serverErrors++;

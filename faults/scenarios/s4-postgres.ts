@@ -5,9 +5,8 @@
  * the webhook must never answer 2xx for an update it did not store; after recovery every
  * update's effect and every message must be there. Neither process may crash.
  */
-import { updates } from "@journeys/fake-telegram";
 import { request } from "../../scripts/lib/harness/http.ts";
-import { botsWithJourney, deliverUntilAcked, inParallel, sleep } from "../lib/client.ts";
+import { answerUpdate, botsWithJourney, deliverUntilAcked, inParallel, sleep } from "../lib/client.ts";
 import {
   pendingOutboxKeys,
   receiptKey,
@@ -74,10 +73,7 @@ export const postgresOutage: Scenario = {
       await inParallel(users, 20, async (u, i) => {
         await sleep((i % 20) * 25);
         for (let k = 0; k <= 2; k++) {
-          const update =
-            k === 0
-              ? updates.startCommand("s4", { userId: u.id })
-              : updates.textMessage(answer(u.id, k), { userId: u.id });
+          const update = answerUpdate(u.id, "s4", k, (n) => answer(u.id, n));
           const ack = await deliverUntilAcked(
             stack,
             u.bot,
