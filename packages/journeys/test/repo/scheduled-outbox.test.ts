@@ -1,177 +1,199 @@
-/** Delay rows and outbox rows of a session: write, read, mark, row locks, and cancel. */
+/**
+ * Delay rows and outbox rows of a session, as the repository reads and settles them: a delay row
+ * read (and held), fired and cancelled through transition() and the applier, an outbox row marked
+ * by its sender. The rows themselves are written by the applier; here they are set up as rows.
+ */
+import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { createTestEnv } from "../../../../test/support/context.ts";
-import { addBot, repoFor } from "../../../../test/support/fixtures.ts";
-import { expectDomainError, FOUR_STEPS, newTenant, newUser } from "./helpers.ts";
+import { tenantWithJourney } from "../../../../test/support/fixtures.ts";
+import {
+  insertOutbox,
+  insertScheduled,
+  insertSession,
+  outboxOf,
+  scheduledOf,
+  sessionRow,
+  textsOf,
+  updateSession,
+} from "../../../../test/support/rows.ts";
+import { newUser, transitionLocked } from "./helpers.ts";
 
 const env = await createTestEnv();
 
-async function journey() {
-  const tenantId = newTenant();
-  const repo = repoFor(env, tenantId);
-  const bot = await addBot(env, tenantId);
-  const j = await repo.journeys.create({ botId: bot.botId, name: "j", status: "active" });
-  const { steps } = await repo.setSteps(j.id, FOUR_STEPS);
-  return { tenantId, repo, bot, journey: j, steps };
+/** A journey of FOUR_STEPS with a live session on step 1, and helpers adding rows to that session. */
+async function liveSession() {
+  const ctx = await tenantWithJourney(env, { name: "j" });
+  const { tenantId, bot } = ctx;
+  const user = newUser();
+  const session = await insertSession(env, {
+    tenantId,
+    journeyId: ctx.journey.id,
+    userId: user,
+    currentStepId: ctx.steps[0]!.id,
+  });
+  const schedule = (minutes: number) =>
+    insertScheduled(env, {
+      tenantId,
+      sessionId: session.id,
+      stepId: ctx.steps[2]!.id,
+      chatId: user,
+      payload: { text: "later", n: minutes },
+      scheduledFor: new Date(Date.now() + minutes * 60_000),
+    });
+  const out = (text: string, chatId = user) =>
+    insertOutbox(env, { tenantId, botId: bot.botId, sessionId: session.id, chatId, text });
+  return { ...ctx, user, session, schedule, out };
 }
 
-describe("scheduled and outbox rows", () => {
-  async function liveSession() {
-    const ctx = await journey();
-    const user = newUser();
-    const s = await ctx.repo.sessions.insertLive(ctx.journey.id, user, user);
-    const schedule = (minutes: number) =>
-      ctx.repo.sessions.scheduleMessage({
-        sessionId: s!.id,
-        stepId: ctx.steps[2]!.id,
-        telegramChatId: user,
-        payload: { text: "later", n: minutes },
-        scheduledFor: new Date(Date.now() + minutes * 60_000),
-      });
-    const out = (text: string) =>
-      ctx.repo.sessions.addOutbox({ sessionId: s!.id, botId: ctx.bot.botId, telegramChatId: user, text });
-    return { ...ctx, user, session: s!, schedule, out };
-  }
-
-  it("scheduleMessage / getScheduled / listScheduled / markScheduledSent / markScheduledFailed", async () => {
+describe("delay rows", () => {
+  it("scheduled.get reads one of the tenant's rows; malformed or unknown ids are null", async () => {
     const ctx = await liveSession();
-    const late = await ctx.schedule(10);
-    const early = await ctx.schedule(5);
-    expect(late).toMatchObject({ tenantId: ctx.tenantId, status: "pending", sentAt: null, error: null });
-    expect(late.messageContent).toEqual({ text: "later", n: 10 });
-    expect((await ctx.repo.sessions.listScheduled(ctx.session.id)).map((r) => r.id)).toEqual([early.id, late.id]);
-    await ctx.repo.sessions.markScheduledSent(early.id);
-    const sent = await ctx.repo.sessions.getScheduled(early.id);
-    expect(sent?.status).toBe("sent");
-    expect(sent?.sentAt).toBeInstanceOf(Date);
-    await ctx.repo.sessions.markScheduledFailed(late.id, "e".repeat(5000));
-    const failed = await ctx.repo.sessions.getScheduled(late.id);
-    expect([failed?.status, failed?.error?.length]).toEqual(["failed", 2000]);
-    expect(await ctx.repo.sessions.getScheduled("x")).toBeNull();
-    expect(await ctx.repo.sessions.listScheduled("x")).toEqual([]);
-    const other = await journey();
-    await expectDomainError(
-      ctx.repo.sessions.scheduleMessage({
-        sessionId: ctx.session.id,
-        stepId: other.steps[0]!.id,
-        telegramChatId: 1,
-        payload: {},
-        scheduledFor: new Date(),
-      }),
-      "NOT_FOUND",
-    );
+    const row = await ctx.schedule(10);
+    expect(row).toMatchObject({ tenantId: ctx.tenantId, status: "pending", sentAt: null, error: null });
+    expect(await ctx.repo.scheduled.get(row.id)).toEqual(row);
+    expect(await ctx.repo.scheduled.get("x")).toBeNull();
+    expect(await ctx.repo.scheduled.get(randomUUID())).toBeNull();
   });
 
-  it("getLockedWithBot brings the bot and the steps; resumeFromDelay marks the row sent and the session active", async () => {
-    const ctx = await liveSession();
-    const delayStep = ctx.steps[2]!;
-    await ctx.repo.sessions.update(ctx.session.id, { status: "waiting_delay", currentStepId: delayStep.id });
-    const row = await ctx.schedule(1);
-    const locked = await ctx.repo.transaction((r) => r.sessions.getLockedWithBot(ctx.session.id));
-    expect(locked.botId).toBe(ctx.bot.botId);
-    expect(locked.session).toMatchObject({ id: ctx.session.id, status: "waiting_delay", currentStepId: delayStep.id });
-    expect([locked.step, locked.next]).toEqual([delayStep, ctx.steps[3]]);
-    // Another tenant's repository, or a row of another session: refused, nothing written.
-    const other = await liveSession();
-    await expectDomainError(other.repo.sessions.resumeFromDelay(ctx.session.id, row.id), "NOT_FOUND");
-    await expectDomainError(
-      ctx.repo.sessions.resumeFromDelay(ctx.session.id, (await other.schedule(1)).id),
-      "NOT_FOUND",
-    );
-    expect((await ctx.repo.sessions.getScheduled(row.id))?.status).toBe("pending");
-    expect((await ctx.repo.sessions.get(ctx.session.id)).status).toBe("waiting_delay");
-    const active = await ctx.repo.sessions.resumeFromDelay(ctx.session.id, row.id);
-    expect(active).toMatchObject({ id: ctx.session.id, status: "active", currentStepId: delayStep.id });
-    expect(await ctx.repo.sessions.getScheduled(row.id)).toMatchObject({ status: "sent", error: null });
-    expect((await ctx.repo.sessions.getScheduled(row.id))?.sentAt).toBeInstanceOf(Date);
-  });
-
-  it("getScheduled skipLocked skips a row another transaction holds", async () => {
+  it("scheduled.get skipLocked skips a row another transaction holds", async () => {
     const ctx = await liveSession();
     const row = await ctx.schedule(1);
     await ctx.repo.transaction(async (holder) => {
-      expect((await holder.sessions.getScheduled(row.id, { forUpdate: "wait" }))?.id).toBe(row.id);
-      const other = await ctx.repo.transaction((r) => r.sessions.getScheduled(row.id, { forUpdate: "skipLocked" }));
+      expect((await holder.scheduled.get(row.id, { forUpdate: "wait" }))?.id).toBe(row.id);
+      const other = await ctx.repo.transaction((r) => r.scheduled.get(row.id, { forUpdate: "skipLocked" }));
       expect(other).toBeNull();
     });
-    expect((await ctx.repo.sessions.getScheduled(row.id, { forUpdate: "skipLocked" }))?.id).toBe(row.id);
+    expect((await ctx.repo.scheduled.get(row.id, { forUpdate: "skipLocked" }))?.id).toBe(row.id);
   });
 
-  it("addOutbox / listOutbox keep insertion order; a row without a session is allowed", async () => {
+  it("a fired delay: its row is marked sent and the session runs on; fired again, nothing changes", async () => {
     const ctx = await liveSession();
-    const a = await ctx.out("one");
-    const b = await ctx.out("two");
-    expect(a).toMatchObject({ status: "pending", attempts: 0, botId: ctx.bot.botId, messageContent: { text: "one" } });
-    expect((await ctx.repo.sessions.listOutbox(ctx.session.id)).map((o) => o.id)).toEqual([a.id, b.id]);
-    const loose = await ctx.repo.sessions.addOutbox({
-      sessionId: null,
-      botId: ctx.bot.botId,
-      telegramChatId: 1,
-      text: "x",
-    });
-    expect(loose.sessionId).toBeNull();
-    expect(await ctx.repo.sessions.listOutbox("x")).toEqual([]);
+    await updateSession(env, ctx.session.id, { status: "waiting_delay", currentStepId: ctx.steps[2]!.id });
+    const row = await ctx.schedule(-1);
+    const fired = await transitionLocked(ctx.repo, ctx.session.id, { type: "delay_fired", delay: row });
+    expect(fired.result.outcome).toBe("resumed");
+    const sent = await ctx.repo.scheduled.get(row.id);
+    expect(sent).toMatchObject({ status: "sent", error: null });
+    expect(sent?.sentAt).toBeInstanceOf(Date);
+    expect(await sessionRow(env, ctx.session.id)).toMatchObject({ status: "completed", currentStepId: null });
+    expect(await textsOf(env, ctx.session.id)).toEqual(["Bye"]);
+
+    const again = await transitionLocked(ctx.repo, ctx.session.id, { type: "delay_fired", delay: sent! });
+    expect(again.result.outcome).toBe("not_pending");
+    expect(await ctx.repo.scheduled.get(row.id)).toEqual(sent);
   });
 
-  it("cancel cancels only that session's pending rows", async () => {
+  it("a delay its session no longer waits on is failed, and the session is left alone", async () => {
+    const ctx = await liveSession();
+    const row = await ctx.schedule(-1);
+    const fired = await transitionLocked(ctx.repo, ctx.session.id, { type: "delay_fired", delay: row });
+    expect(fired.result.outcome).toBe("session_not_waiting");
+    const failed = await ctx.repo.scheduled.get(row.id);
+    expect(failed).toMatchObject({ status: "failed", sentAt: null });
+    expect(failed?.error).toMatch(/not waiting/);
+    expect(await sessionRow(env, ctx.session.id)).toMatchObject({ status: "active", currentStepId: ctx.steps[0]!.id });
+  });
+
+  it("a cancelled session's pending rows are cancelled with it, and no one else's", async () => {
     const ctx = await liveSession();
     const pending = await ctx.schedule(5);
     const sentRow = await ctx.schedule(1);
-    await ctx.repo.sessions.markScheduledSent(sentRow.id);
     const outPending = await ctx.out("pending");
     const outSent = await ctx.out("sent");
+    await env.handle.pool.query("UPDATE journey_scheduled_messages SET status = 'sent' WHERE id = $1", [sentRow.id]);
     await env.handle.pool.query("UPDATE journey_outbox SET status = 'sent' WHERE id = $1", [outSent.id]);
-    const neighbour = await ctx.repo.sessions.insertLive(ctx.journey.id, ctx.user + 1, ctx.user + 1);
-    const nScheduled = await ctx.repo.sessions.scheduleMessage({
-      sessionId: neighbour!.id,
+    const neighbour = await insertSession(env, {
+      tenantId: ctx.tenantId,
+      journeyId: ctx.journey.id,
+      userId: ctx.user + 1,
+      currentStepId: ctx.steps[0]!.id,
+    });
+    const nScheduled = await insertScheduled(env, {
+      tenantId: ctx.tenantId,
+      sessionId: neighbour.id,
       stepId: ctx.steps[2]!.id,
-      telegramChatId: 1,
-      payload: {},
+      chatId: ctx.user + 1,
       scheduledFor: new Date(),
     });
-    const nOut = await ctx.repo.sessions.addOutbox({
-      sessionId: neighbour!.id,
+    const nOut = await insertOutbox(env, {
+      tenantId: ctx.tenantId,
       botId: ctx.bot.botId,
-      telegramChatId: 1,
+      sessionId: neighbour.id,
+      chatId: ctx.user + 1,
       text: "n",
     });
 
-    await ctx.repo.sessions.cancel(ctx.session.id, "why");
-    expect((await ctx.repo.sessions.get(ctx.session.id)).status).toBe("cancelled");
-    const sched = await ctx.repo.sessions.listScheduled(ctx.session.id);
+    const { result } = await transitionLocked(ctx.repo, ctx.session.id, { type: "user_blocked", source: "kicked" });
+    expect(result.outcome).toBe("cancelled");
+    expect((await sessionRow(env, ctx.session.id))?.status).toBe("cancelled");
+    const sched = await scheduledOf(env, ctx.session.id);
     expect(sched.map((r) => [r.id, r.status])).toEqual([
       [sentRow.id, "sent"],
       [pending.id, "cancelled"],
     ]);
-    expect(sched[1]!.error).toMatch(/why/);
-    const out = await ctx.repo.sessions.listOutbox(ctx.session.id);
-    expect(out.map((o) => [o.id, o.status])).toEqual([
+    expect(sched[1]!.error).toMatch(/user blocked the bot/);
+    expect((await outboxOf(env, ctx.session.id)).map((o) => [o.id, o.status])).toEqual([
       [outPending.id, "cancelled"],
       [outSent.id, "sent"],
     ]);
-    expect((await ctx.repo.sessions.get(neighbour!.id)).status).toBe("active");
-    expect((await ctx.repo.sessions.getScheduled(nScheduled.id))?.status).toBe("pending");
-    expect((await ctx.repo.sessions.listOutbox(neighbour!.id)).map((o) => [o.id, o.status])).toEqual([
-      [nOut.id, "pending"],
-    ]);
-    // Cancelling a finished session leaves its status alone.
-    const done = await ctx.repo.sessions.updateStatus(neighbour!.id, "completed");
-    await ctx.repo.sessions.cancel(done.id, "late");
-    expect((await ctx.repo.sessions.get(done.id)).status).toBe("completed");
-  });
+    expect((await sessionRow(env, neighbour.id))?.status).toBe("active");
+    expect((await ctx.repo.scheduled.get(nScheduled.id))?.status).toBe("pending");
+    expect((await outboxOf(env, neighbour.id)).map((o) => [o.id, o.status])).toEqual([[nOut.id, "pending"]]);
 
+    // A finished session is not cancelled again.
+    await updateSession(env, neighbour.id, { status: "completed", currentStepId: null });
+    const late = await transitionLocked(ctx.repo, neighbour.id, { type: "user_blocked", source: "kicked" });
+    expect(late.result.outcome).toBe("unchanged");
+    expect((await sessionRow(env, neighbour.id))?.status).toBe("completed");
+  });
+});
+
+describe("outbox rows", () => {
+  it("markSent / markFailed / recordAttempt settle one row and say whether its chat has more", async () => {
+    const ctx = await liveSession();
+    const one = await ctx.out("one");
+    const two = await ctx.out("two");
+    const three = await ctx.out("three");
+    const elsewhere = await ctx.out("another chat", ctx.user + 1);
+    const row = async (id: number) => (await outboxOf(env, ctx.session.id)).find((o) => o.id === id)!;
+
+    expect(await ctx.repo.outbox.markSent(one.id)).toBe(true);
+    expect(await row(one.id)).toMatchObject({ status: "sent", attempts: 1, error: null, claimedUntil: null });
+    expect((await row(one.id)).sentAt).toBeInstanceOf(Date);
+
+    // A failed try that will be retried: still pending, counted, its error kept (truncated), lease ended.
+    await env.handle.pool.query("UPDATE journey_outbox SET claimed_until = now() + interval '1 minute' WHERE id = $1", [
+      two.id,
+    ]);
+    await ctx.repo.outbox.recordAttempt(two.id, "e".repeat(5000));
+    const retried = await row(two.id);
+    expect(retried).toMatchObject({ status: "pending", attempts: 1, claimedUntil: null });
+    expect(retried.error).toHaveLength(2000);
+
+    expect(await ctx.repo.outbox.markFailed(two.id, "Bad Request: chat not found")).toBe(true);
+    expect(await row(two.id)).toMatchObject({ status: "failed", attempts: 2, error: "Bad Request: chat not found" });
+
+    // The last pending row of the chat: the other chat's row does not count.
+    expect(await ctx.repo.outbox.markSent(three.id)).toBe(false);
+    expect((await row(elsewhere.id)).status).toBe("pending");
+    expect(await ctx.repo.outbox.markSent(2 ** 50)).toBe(false);
+  });
+});
+
+describe("sessions", () => {
   it("recent joins journey name and current step, newest activity first, limit clamped", async () => {
     const ctx = await liveSession();
-    await ctx.repo.sessions.updateCurrentStep(ctx.session.id, ctx.steps[1]!.id);
-    const other = await ctx.repo.sessions.insertLive(ctx.journey.id, ctx.user + 1, ctx.user + 1);
+    await updateSession(env, ctx.session.id, { currentStepId: ctx.steps[1]!.id });
+    const other = await insertSession(env, { tenantId: ctx.tenantId, journeyId: ctx.journey.id, userId: ctx.user + 1 });
     await env.handle.pool.query(
       "UPDATE journey_user_sessions SET last_activity_at = now() - interval '1 day' WHERE id = $1",
-      [other!.id],
+      [other.id],
     );
     const rows = await ctx.repo.sessions.recent(10);
     expect(rows.map((r) => [r.session.id, r.journeyName, r.stepOrder, r.stepType])).toEqual([
       [ctx.session.id, "j", 2, "message"],
-      [other!.id, "j", null, null],
+      [other.id, "j", null, null],
     ]);
     expect(await ctx.repo.sessions.recent(0)).toHaveLength(1);
   });
