@@ -1,5 +1,12 @@
-import { DomainError, ERROR_CODES } from "@journeys/core";
-import type { FastifyError, FastifyInstance } from "fastify";
+import { DomainError, type ErrorCode } from "@journeys/core";
+
+/** The HTTP status of each domain error code (the one place the API maps them). */
+const STATUS_OF: Record<ErrorCode, number> = { NOT_FOUND: 404, VALIDATION: 400, CONFLICT: 409, TELEGRAM_REJECTED: 400 };
+
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+
+/** How much of a refused request's body is read and thrown away so that the client reads the answer. */
+export const DRAIN_LIMIT = 16 * 1024 * 1024;
 
 /** Short machine-readable names for the statuses clients see; the message says the rest. */
 const STATUS_NAMES: Record<number, string> = {
@@ -64,13 +71,37 @@ function unstorableValue(err: unknown): boolean {
 }
 
 /**
+ * A request refused before its body was read (413, 415, a failed auth hook) still has the body on
+ * the wire. Fastify answers a body-parser error with `Connection: close`; closing with unread bytes
+ * makes the kernel reset the connection, and a client still writing (or slow to read) loses the
+ * answer to EPIPE/ECONNRESET. So the body is read and dropped instead, up to DRAIN_LIMIT, and the
+ * connection stays open; past the limit (or a declared length past it) the socket is closed.
+ */
+function drainUnreadBody(req: FastifyRequest, reply: FastifyReply): void {
+  const raw = req.raw;
+  if (raw.complete || raw.readableEnded) return;
+  if (Number(req.headers["content-length"] ?? 0) > DRAIN_LIMIT) {
+    reply.header("connection", "close");
+    return;
+  }
+  reply.removeHeader("connection");
+  let read = 0;
+  raw.on("data", (chunk: Buffer) => {
+    read += chunk.length;
+    if (read > DRAIN_LIMIT) raw.socket?.destroy();
+  });
+  raw.resume();
+}
+
+/**
  * One error handler. 4xx bodies say what is wrong; 5xx bodies say nothing internal (the log has it).
  * Domain error codes map to HTTP statuses here and nowhere else.
  */
 export function registerErrorHandler(app: FastifyInstance) {
   app.setErrorHandler((err: FastifyError | DomainError, req, reply) => {
+    drainUnreadBody(req, reply);
     if (err instanceof DomainError) {
-      return reply.status(ERROR_CODES[err.code]).send({ error: err.code.toLowerCase(), message: err.message });
+      return reply.status(STATUS_OF[err.code]).send({ error: err.code.toLowerCase(), message: err.message });
     }
     if (unstorableValue(err)) {
       return reply.status(400).send({
