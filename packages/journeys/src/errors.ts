@@ -1,15 +1,9 @@
 /**
- * The closed set of domain error codes. Each transport maps them once: HTTP statuses in the API,
- * UnrecoverableError (or a retry) in the worker.
+ * The closed set of domain error codes. Each transport maps them once: HTTP statuses in the API
+ * (apps/api/src/plugins/errors.ts), UnrecoverableError (or a retry) in the worker.
  */
-export const ERROR_CODES = {
-  NOT_FOUND: 404,
-  VALIDATION: 400,
-  CONFLICT: 409,
-  TELEGRAM_REJECTED: 400,
-  FORBIDDEN: 403,
-} as const;
-export type ErrorCode = keyof typeof ERROR_CODES;
+export const ERROR_CODES = ["NOT_FOUND", "VALIDATION", "CONFLICT", "TELEGRAM_REJECTED"] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
 
 export class DomainError extends Error {
   constructor(
