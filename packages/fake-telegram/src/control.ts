@@ -4,16 +4,11 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { intParam, parseJsonObject, RequestError, readBody, sendJson } from "./http.ts";
-import type { FakeTelegramServer, SentFilter } from "./server.ts";
+import type { ControlledFake, SentFilter } from "./types.ts";
 
 const MAX_WAIT_MS = 30_000;
 
-export async function handleControl(
-  fake: FakeTelegramServer,
-  req: IncomingMessage,
-  res: ServerResponse,
-  route: string,
-) {
+export async function handleControl(fake: ControlledFake, req: IncomingMessage, res: ServerResponse, route: string) {
   const query = new URL(req.url ?? "/", "http://fake").searchParams;
   const q = (name: string) => query.get(name) ?? undefined;
   const body = req.method === "POST" ? parseJsonObject(await readBody(req)) : {};
@@ -111,7 +106,7 @@ function filterOf(botId: string | undefined, chatId: string | undefined): SentFi
 }
 
 /** bot_id, else the bot a token stands for, else the only bot that has a webhook. */
-function botIdOf(fake: FakeTelegramServer, body: Record<string, unknown>): number {
+function botIdOf(fake: ControlledFake, body: Record<string, unknown>): number {
   const botId = intParam(body.bot_id);
   if (botId !== undefined) return botId;
   if (typeof body.token === "string") {

@@ -1,4 +1,5 @@
 export type { ApiResult, FakeBotInfo } from "./bot-api.ts";
+export { startFakeTelegram } from "./server.ts";
 export type {
   Delivery,
   FailureSpec,
@@ -9,7 +10,6 @@ export type {
   SentMessage,
   StartOptions,
   UserSaysOptions,
-} from "./server.ts";
-export { startFakeTelegram } from "./server.ts";
+} from "./types.ts";
 export type { BotRef, Update, UpdateBase } from "./updates.ts";
 export * as updates from "./updates.ts";
