@@ -1,52 +1,54 @@
 /**
- * setSteps (SPEC §3): validation, ids stable by position, and sessions standing on a kept,
- * changed or removed step. Also listSteps / firstStep / nextStepAfter / getStep / journeys.steps.
+ * setSteps (SPEC §3): validation, ids stable by position, the steps version the engine's step
+ * cache follows, and sessions standing on a kept, changed or removed step (cancelled through
+ * transition()). Also listSteps / journeys.steps / stepsByIds.
  */
 import { describe, expect, it } from "vitest";
 import { createTestEnv } from "../../../../test/support/context.ts";
-import { addBot, repoFor } from "../../../../test/support/fixtures.ts";
+import { type JourneyWorld, tenantWithJourney } from "../../../../test/support/fixtures.ts";
+import {
+  insertOutbox,
+  insertScheduled,
+  insertSession,
+  outboxOf,
+  sessionRow,
+  stepRow,
+  updateSession,
+} from "../../../../test/support/rows.ts";
 import type { StepInput } from "../../src/step-config.ts";
-import { expectDomainError, FOUR_STEPS, newTenant, newUser } from "./helpers.ts";
+import { expectDomainError, FOUR_STEPS, newUser } from "./helpers.ts";
 
 const env = await createTestEnv();
 
-async function journeyWithSteps(steps: StepInput[] = FOUR_STEPS) {
-  const tenantId = newTenant();
-  const repo = repoFor(env, tenantId);
-  const bot = await addBot(env, tenantId);
-  const journey = await repo.journeys.create({ botId: bot.botId, name: "j", status: "active" });
-  const result = await repo.setSteps(journey.id, steps);
-  return { repo, bot, journey, steps: result.steps };
-}
+const journeyWithSteps = (steps: StepInput[] = FOUR_STEPS) => tenantWithJourney(env, { steps });
 
 /** A live session standing on `stepId`, with a pending delay row and pending + sent outbox rows. */
-async function sessionOn(ctx: Awaited<ReturnType<typeof journeyWithSteps>>, stepId: string) {
-  const { repo, bot, journey } = ctx;
+async function sessionOn(ctx: JourneyWorld, stepId: string) {
+  const { tenantId, bot, journey } = ctx;
   const user = newUser();
-  const created = await repo.sessions.insertLive(journey.id, user, user);
-  const session = await repo.sessions.updateCurrentStep(created!.id, stepId);
-  const scheduled = await repo.sessions.scheduleMessage({
+  const session = await insertSession(env, { tenantId, journeyId: journey.id, userId: user, currentStepId: stepId });
+  const scheduled = await insertScheduled(env, {
+    tenantId,
     sessionId: session.id,
     stepId,
-    telegramChatId: user,
-    payload: {},
+    chatId: user,
     scheduledFor: new Date(Date.now() + 60_000),
   });
-  const pending = await repo.sessions.addOutbox({
-    sessionId: session.id,
-    botId: bot.botId,
-    telegramChatId: user,
-    text: "p",
-  });
-  const sent = await repo.sessions.addOutbox({
-    sessionId: session.id,
-    botId: bot.botId,
-    telegramChatId: user,
-    text: "s",
-  });
+  const out = (text: string) =>
+    insertOutbox(env, { tenantId, botId: bot.botId, sessionId: session.id, chatId: user, text });
+  const pending = await out("p");
+  const sent = await out("s");
   await env.handle.pool.query("UPDATE journey_outbox SET status = 'sent' WHERE id = $1", [sent.id]);
   return { session, scheduled, pending, sent };
 }
+
+/** The journey's steps as the engine reads them (through the step cache, at the journey's current steps version). */
+async function engineSteps(ctx: JourneyWorld) {
+  const journey = await ctx.repo.journeys.get(ctx.journey.id);
+  return (await ctx.repo.sessions.journey(journey)).steps;
+}
+
+const CANCELLED = "session cancelled: step_removed_or_changed";
 
 const msg = (text: string): StepInput => ({ step_type: "message", config: { text } });
 
@@ -110,9 +112,9 @@ describe("setSteps replacement", () => {
     expect(cancelledSessionIds).toEqual([]);
     const session = await ctx.repo.sessions.get(on.session.id);
     expect([session.status, session.currentStepId]).toEqual(["active", ctx.steps[1]!.id]);
-    expect((await ctx.repo.getStep(ctx.steps[1]!.id))?.config).toEqual({ text: "New text" });
-    expect((await ctx.repo.sessions.getScheduled(on.scheduled.id))?.status).toBe("pending");
-    expect((await ctx.repo.sessions.listOutbox(on.session.id)).map((o) => o.status)).toEqual(["pending", "sent"]);
+    expect((await stepRow(env, ctx.steps[1]!.id))?.config).toEqual({ text: "New text" });
+    expect((await ctx.repo.scheduled.get(on.scheduled.id))?.status).toBe("pending");
+    expect((await outboxOf(env, on.session.id)).map((o) => o.status)).toEqual(["pending", "sent"]);
   });
 
   it("a session on a step that changed type is cancelled with its pending rows", async () => {
@@ -125,14 +127,14 @@ describe("setSteps replacement", () => {
     expect(steps[0]).toMatchObject({ id: ctx.steps[0]!.id, stepType: "message", removedAt: null });
 
     expect((await ctx.repo.sessions.get(changed.session.id)).status).toBe("cancelled");
-    expect((await ctx.repo.sessions.getScheduled(changed.scheduled.id))?.status).toBe("cancelled");
-    const outbox = await ctx.repo.sessions.listOutbox(changed.session.id);
+    expect(await ctx.repo.scheduled.get(changed.scheduled.id)).toMatchObject({ status: "cancelled", error: CANCELLED });
+    const outbox = await outboxOf(env, changed.session.id);
     expect(outbox.map((o) => [o.id, o.status])).toEqual([
       [changed.pending.id, "cancelled"],
       [changed.sent.id, "sent"],
     ]);
     expect((await ctx.repo.sessions.get(kept.session.id)).status).toBe("active");
-    expect((await ctx.repo.sessions.getScheduled(kept.scheduled.id))?.status).toBe("pending");
+    expect((await ctx.repo.scheduled.get(kept.scheduled.id))?.status).toBe("pending");
   });
 
   it("a session on a removed step is cancelled; referenced steps are kept as removed, others deleted", async () => {
@@ -143,7 +145,10 @@ describe("setSteps replacement", () => {
     expect(cancelledSessionIds).toEqual([onRemoved.session.id]);
     expect(steps.map((s) => s.id)).toEqual(ctx.steps.slice(0, 2).map((s) => s.id));
     expect((await ctx.repo.sessions.get(onRemoved.session.id)).status).toBe("cancelled");
-    expect((await ctx.repo.sessions.getScheduled(onRemoved.scheduled.id))?.status).toBe("cancelled");
+    expect(await ctx.repo.scheduled.get(onRemoved.scheduled.id)).toMatchObject({
+      status: "cancelled",
+      error: CANCELLED,
+    });
     expect((await ctx.repo.sessions.get(onKept.session.id)).status).toBe("active");
 
     const { rows } = await env.handle.pool.query(
@@ -155,45 +160,63 @@ describe("setSteps replacement", () => {
       { id: ctx.steps[1]!.id, removed: false },
       { id: ctx.steps[2]!.id, removed: true }, // referenced by the session and its delay row
     ]); // step 4 was referenced by nothing: deleted
-    expect((await ctx.repo.getStep(ctx.steps[2]!.id))?.removedAt).toBeInstanceOf(Date);
-    expect(await ctx.repo.getStep(ctx.steps[3]!.id)).toBeNull();
+    expect((await stepRow(env, ctx.steps[2]!.id))?.removedAt).toBeInstanceOf(Date);
+    expect(await stepRow(env, ctx.steps[3]!.id)).toBeNull();
     expect((await ctx.repo.listSteps(ctx.journey.id)).map((s) => s.id)).toEqual(steps.map((s) => s.id));
-    expect(await ctx.repo.nextStepAfter(ctx.journey.id, 2)).toBeNull();
+    // The engine still sees the removed step (sessions may stand on it), flagged: no step follows step 2.
+    expect((await engineSteps(ctx)).map((s) => [s.id, s.removed])).toEqual([
+      [ctx.steps[0]!.id, false],
+      [ctx.steps[1]!.id, false],
+      [ctx.steps[2]!.id, true],
+    ]);
   });
 
   it("a step referenced only by a delay row of a finished session is kept as removed", async () => {
     const ctx = await journeyWithSteps();
     const on = await sessionOn(ctx, ctx.steps[3]!.id);
-    await ctx.repo.sessions.update(on.session.id, { status: "completed", currentStepId: null });
+    await updateSession(env, on.session.id, { status: "completed", currentStepId: null });
     const { cancelledSessionIds } = await ctx.repo.setSteps(ctx.journey.id, FOUR_STEPS.slice(0, 3));
     expect(cancelledSessionIds).toEqual([]);
-    expect((await ctx.repo.getStep(ctx.steps[3]!.id))?.removedAt).toBeInstanceOf(Date);
+    expect((await stepRow(env, ctx.steps[3]!.id))?.removedAt).toBeInstanceOf(Date);
+    expect((await sessionRow(env, on.session.id))?.status).toBe("completed");
   });
 
-  it("growing again adds new steps; nextStepAfter and firstStep skip removed ones", async () => {
+  it("growing again adds new steps; the engine sees the removed one beside them, flagged", async () => {
     const ctx = await journeyWithSteps();
     await sessionOn(ctx, ctx.steps[2]!.id);
     await ctx.repo.setSteps(ctx.journey.id, FOUR_STEPS.slice(0, 2));
     const { steps } = await ctx.repo.setSteps(ctx.journey.id, [...FOUR_STEPS.slice(0, 2), msg("new 3"), msg("new 4")]);
     expect(steps.map((s) => s.stepOrder)).toEqual([1, 2, 3, 4]);
     expect(steps[2]!.id).not.toBe(ctx.steps[2]!.id);
-    expect(await ctx.repo.nextStepAfter(ctx.journey.id, 2)).toEqual(steps[2]);
-    expect(await ctx.repo.nextStepAfter(ctx.journey.id, 3)).toEqual(steps[3]);
-    expect(await ctx.repo.nextStepAfter(ctx.journey.id, 4)).toBeNull();
-    expect(await ctx.repo.firstStep(ctx.journey.id)).toEqual(steps[0]);
+    const seen = await engineSteps(ctx);
+    expect(seen.filter((s) => !s.removed).map((s) => s.id)).toEqual(steps.map((s) => s.id));
+    expect(seen.filter((s) => s.removed).map((s) => s.id)).toEqual([ctx.steps[2]!.id]);
 
-    // Emptying the journey: no first step; the referenced old step 3 stays, still removed.
+    // Emptying the journey: no live step is left; the referenced old step 3 stays, still removed.
     expect((await ctx.repo.setSteps(ctx.journey.id, [])).steps).toEqual([]);
-    expect(await ctx.repo.firstStep(ctx.journey.id)).toBeNull();
     const { rows } = await env.handle.pool.query(
       "SELECT id FROM journey_steps WHERE journey_id = $1 AND removed_at IS NULL",
       [ctx.journey.id],
     );
     expect(rows).toEqual([]);
-    expect((await ctx.repo.getStep(ctx.steps[2]!.id))?.removedAt).toBeInstanceOf(Date);
+    expect((await engineSteps(ctx)).map((s) => [s.id, s.removed])).toEqual([[ctx.steps[2]!.id, true]]);
   });
 
-  it("step reads: listSteps in order, getStep by id, malformed ids are simply not found", async () => {
+  it("each replacement bumps the steps version, and the engine's cached steps follow it; a refused one does not", async () => {
+    const ctx = await journeyWithSteps();
+    const v0 = ctx.journey.stepsVersion;
+    expect((await engineSteps(ctx)).map((s) => s.stepType)).toEqual(["question", "message", "delay", "message"]);
+    await ctx.repo.setSteps(ctx.journey.id, [msg("only")]);
+    expect((await ctx.repo.journeys.get(ctx.journey.id)).stepsVersion).toBe(v0 + 1);
+    expect((await engineSteps(ctx)).map((s) => [s.stepType, s.config])).toEqual([["message", { text: "only" }]]);
+    await ctx.repo.setSteps(ctx.journey.id, [msg("only, reworded")]);
+    expect((await ctx.repo.journeys.get(ctx.journey.id)).stepsVersion).toBe(v0 + 2);
+    expect((await engineSteps(ctx)).map((s) => s.config)).toEqual([{ text: "only, reworded" }]);
+    await expectDomainError(ctx.repo.setSteps(ctx.journey.id, [msg("")]), "VALIDATION");
+    expect((await ctx.repo.journeys.get(ctx.journey.id)).stepsVersion).toBe(v0 + 2);
+  });
+
+  it("step reads: listSteps and journeys.steps in order, stepsByIds; malformed ids are simply not found", async () => {
     const { repo, journey, steps } = await journeyWithSteps();
     expect((await repo.listSteps(journey.id)).map((s) => s.stepType)).toEqual([
       "question",
@@ -201,9 +224,7 @@ describe("setSteps replacement", () => {
       "delay",
       "message",
     ]);
-    expect(await repo.getStep(steps[2]!.id)).toEqual(steps[2]);
-    expect(await repo.getStep("nope")).toBeNull();
-    expect(await repo.firstStep("nope")).toBeNull();
+    expect(await repo.journeys.steps(journey.id)).toEqual(steps);
     expect(await repo.journeys.steps("nope")).toEqual([]);
     expect(await repo.journeys.stepsByIds([steps[1]!.id])).toEqual([steps[1]]);
   });
