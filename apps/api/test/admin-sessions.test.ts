@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { startTestApi } from "../../../test/support/api.ts";
 import { createTestEnv } from "../../../test/support/context.ts";
 import { repoFor } from "../../../test/support/fixtures.ts";
+import { insertSession } from "../../../test/support/rows.ts";
 import { activeJourney, client, MESSAGE, QUESTION, tenantWithBot, tokenFor, userStarts } from "./admin-support.ts";
 
 const env = await createTestEnv();
@@ -59,8 +60,7 @@ describe("GET /api/journeys/debug/sessions (admin only)", () => {
   it("returns 50 sessions by default", async () => {
     const { tenant, bot, as } = await tenantWithBot(app, env, "admin");
     const journeyId = (await as.post("/api/journeys", { bot_id: bot.botId, name: "Many" })).json().id;
-    const repo = repoFor(env, tenant);
-    for (let i = 0; i < 51; i++) await repo.sessions.insertLive(journeyId, nextUser, nextUser++);
+    for (let i = 0; i < 51; i++) await insertSession(env, { tenantId: tenant, journeyId, userId: nextUser++ });
     const res = await as.get("/api/journeys/debug/sessions");
     expect(res.statusCode).toBe(200);
     expect(res.json().sessions).toHaveLength(50);

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { startTestApi } from "../../../test/support/api.ts";
 import { createTestEnv } from "../../../test/support/context.ts";
 import { repoFor } from "../../../test/support/fixtures.ts";
+import { liveSession, updateSession } from "../../../test/support/rows.ts";
 import { activeJourney, type Client, DELAY, MESSAGE, QUESTION, tenantWithBot, userStarts } from "./admin-support.ts";
 
 const env = await createTestEnv();
@@ -106,8 +107,8 @@ describe("PUT and GET /api/journeys/:id/steps", () => {
     await userStarts(app, bot, "steps_live", onRemoved);
     const repo = repoFor(env, tenant);
     const [second] = (await repo.listSteps(id)).filter((s) => s.stepOrder === 2);
-    const live = await repo.sessions.getActive(id, onRemoved);
-    await repo.sessions.update(live!.id, { currentStepId: second!.id });
+    const live = await liveSession(env, id, onRemoved);
+    await updateSession(env, live!.id, { currentStepId: second!.id });
 
     // Step 1 changes text only (kept); step 2 disappears.
     const reworded = { step_type: "question", config: { ...QUESTION.config, text: "How old are you?" } };
@@ -115,10 +116,10 @@ describe("PUT and GET /api/journeys/:id/steps", () => {
     expect(res.statusCode).toBe(200);
     expect(res.json().cancelled_session_ids).toEqual([live!.id]);
     expect((await repo.sessions.get(live!.id)).status).toBe("cancelled");
-    expect((await repo.sessions.getActive(id, onKept))?.status).toBe("active");
+    expect((await liveSession(env, id, onKept))?.status).toBe("active");
 
     // Retyping the step a session stands on cancels it too.
-    const kept = await repo.sessions.getActive(id, onKept);
+    const kept = await liveSession(env, id, onKept);
     const retyped = await as.put(`/api/journeys/${id}/steps`, { steps: [MESSAGE] });
     expect(retyped.json().cancelled_session_ids).toEqual([kept!.id]);
   });
