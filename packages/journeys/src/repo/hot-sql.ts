@@ -1,5 +1,5 @@
 /**
- * The hot statements: what an answer, a /start and a fired delay run, as named prepared statements.
+ * The hot statements: what an answer, a /start, a fired delay and a send run, as named prepared statements.
  *
  * Rule: these statements READ the state transition() needs and WRITE the result it returned. They
  * decide nothing. The one condition of the lock-free write is the session's row version (`xmin`) as
@@ -157,5 +157,67 @@ export const APPLY_INSERT = named<
    ${writeAfterUpd}`,
 );
 
-export const OUTBOX_COLUMNS = columnsOf(journeyOutbox);
-export const SCHEDULED_COLUMNS = columnsOf(journeyScheduledMessages);
+// ---- the send path (delivery/send-outbox.ts) ----
+
+/**
+ * One statement, no transaction: find row :outbox_id's chat and, if it is bot :bot_id's (the bot whose send
+ * place the caller holds), row-lock that chat's earliest pending row (waiting for a concurrent
+ * claim or mark of it, never for a send) and lease it for :lease_ms ms — unless another sender's lease on
+ * it still runs, or it is another row's retry (`attempts` > 0: its own job sends it, on its own
+ * backoff). Returns the job's row and what was found, claimed or not. The chat goes into `next` as
+ * scalars, not as a join with `own`: joined, the generic plan walked every pending row of the bot.
+ */
+export const CLAIM_OUTBOX = named<"outbox_id" | "lease_ms" | "bot_id">(
+  "hot_outbox_claim",
+  `WITH own AS (
+     SELECT tenant_id, bot_id, telegram_chat_id, status FROM journey_outbox WHERE id = :outbox_id
+   ), next AS (
+     SELECT o.id, o.attempts, o.claimed_until FROM journey_outbox o
+      WHERE o.bot_id = :bot_id AND o.status = 'pending'
+        AND o.telegram_chat_id = (SELECT telegram_chat_id FROM own WHERE bot_id = :bot_id)
+        AND o.tenant_id = (SELECT tenant_id FROM own)
+      ORDER BY o.id LIMIT 1 FOR UPDATE
+   ), claimed AS (
+     UPDATE journey_outbox m SET claimed_until = now() + make_interval(secs => (:lease_ms)::int / 1000.0)
+       FROM next
+      WHERE m.id = next.id AND (next.claimed_until IS NULL OR next.claimed_until <= now())
+        AND (next.attempts = 0 OR next.id = :outbox_id)
+     RETURNING ${columnsOf(journeyOutbox, "m")}
+   )
+   SELECT claimed.*, claimed.id IS NOT NULL AS "isClaimed",
+          own.tenant_id AS "tenantId", own.bot_id AS "botId", own.telegram_chat_id AS "telegramChatId",
+          own.status AS "ownStatus", next.id AS "nextId", next.attempts AS "nextAttempts",
+          ceil(extract(epoch FROM next.claimed_until - now()) * 1000)::int AS "leaseLeftMs",
+          (SELECT s.journey_id FROM journey_user_sessions s WHERE s.id = claimed."sessionId") AS "journeyId"
+     FROM own LEFT JOIN next ON true LEFT JOIN claimed ON true`,
+);
+
+/** For an updated outbox row: does another row of its chat wait? Saves a flush one empty transaction. */
+const moreInChatSql = `exists (select 1 from journey_outbox o where o.tenant_id = journey_outbox.tenant_id
+  and o.bot_id = journey_outbox.bot_id and o.telegram_chat_id = journey_outbox.telegram_chat_id
+  and o.status = 'pending' and o.id <> journey_outbox.id) AS more`;
+export const MARK_OUTBOX_SENT = named<"tenant_id" | "outbox_id">(
+  "hot_outbox_mark_sent",
+  `UPDATE journey_outbox SET status = 'sent', sent_at = now(), attempts = attempts + 1, error = NULL,
+          claimed_until = NULL
+    WHERE tenant_id = :tenant_id AND id = :outbox_id RETURNING ${moreInChatSql}`,
+);
+export const MARK_OUTBOX_FAILED = named<"tenant_id" | "outbox_id" | "error">(
+  "hot_outbox_mark_failed",
+  `UPDATE journey_outbox SET status = 'failed', attempts = attempts + 1, error = :error, claimed_until = NULL
+    WHERE tenant_id = :tenant_id AND id = :outbox_id RETURNING ${moreInChatSql}`,
+);
+
+// ---- the fire path (delivery/fire-scheduled.ts) ----
+
+const getScheduledSql = `SELECT ${columnsOf(journeyScheduledMessages)} FROM journey_scheduled_messages
+  WHERE tenant_id = :tenant_id AND id = :scheduled_id::uuid`;
+/** A delay row by id: read, locked, or claimed unless another worker holds it (a fired delay). */
+export const GET_SCHEDULED = {
+  none: named<"tenant_id" | "scheduled_id">("hot_scheduled_get", getScheduledSql),
+  wait: named<"tenant_id" | "scheduled_id">("hot_scheduled_get_locked", `${getScheduledSql} FOR UPDATE`),
+  skipLocked: named<"tenant_id" | "scheduled_id">(
+    "hot_scheduled_get_skip_locked",
+    `${getScheduledSql} FOR UPDATE SKIP LOCKED`,
+  ),
+};

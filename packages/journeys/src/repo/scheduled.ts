@@ -1,16 +1,9 @@
-import { columnsOf, prepared, runPrepared } from "../db/prepared.ts";
-import { journeyScheduledMessages } from "../db/schema.ts";
+import { runNamed } from "../db/named.ts";
+import type { journeyScheduledMessages } from "../db/schema.ts";
+import { GET_SCHEDULED } from "./hot-sql.ts";
 import { isUuid, type Scope } from "./scope.ts";
 
 export type ScheduledMessage = typeof journeyScheduledMessages.$inferSelect;
-
-const getScheduledSql = `SELECT ${columnsOf(journeyScheduledMessages)} FROM journey_scheduled_messages
-  WHERE tenant_id = $1 AND id = $2::uuid`;
-const GET_SCHEDULED = {
-  none: prepared("scheduled_get", getScheduledSql),
-  wait: prepared("scheduled_get_locked", `${getScheduledSql} FOR UPDATE`),
-  skipLocked: prepared("scheduled_get_skip_locked", `${getScheduledSql} FOR UPDATE SKIP LOCKED`),
-};
 
 /**
  * Delay rows of one tenant. They are written by the applier (a transition schedules, fires and
@@ -22,10 +15,10 @@ export class ScheduledRepo {
 
   async get(id: string, opts: { forUpdate?: "wait" | "skipLocked" } = {}): Promise<ScheduledMessage | null> {
     if (!isUuid(id)) return null;
-    const [row] = await runPrepared<ScheduledMessage>(this.s.db, GET_SCHEDULED[opts.forUpdate ?? "none"], [
-      this.s.tenantId,
-      id,
-    ]);
+    const [row] = await runNamed<ScheduledMessage>(this.s.db, GET_SCHEDULED[opts.forUpdate ?? "none"], {
+      tenant_id: this.s.tenantId,
+      scheduled_id: id,
+    });
     return row ?? null;
   }
 }

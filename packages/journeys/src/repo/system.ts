@@ -3,10 +3,10 @@
  * Everything here returns ids and the tenant they belong to; the caller then binds a tenant
  * repository and does the real work through it.
  */
-import { and, asc, eq, inArray, lte, sql } from "drizzle-orm";
+import { and, asc, eq, lte } from "drizzle-orm";
 import type { Executor } from "../db/client.ts";
 import { columnsOf, prepared, runPrepared } from "../db/prepared.ts";
-import { journeyOutbox, journeyScheduledMessages, processedUpdates, tenantBots } from "../db/schema.ts";
+import { journeyOutbox, journeyScheduledMessages, tenantBots } from "../db/schema.ts";
 import type { OutboxMessage } from "./outbox.ts";
 import { isBotId, isUuid } from "./scope.ts";
 
