@@ -56,6 +56,11 @@ export const tenantBots = pgTable(
     /** AES-256-GCM: base64(iv).base64(tag).base64(ciphertext) */
     tokenEncrypted: text("token_encrypted").notNull(),
     webhookSecret: varchar("webhook_secret").notNull(),
+    /**
+     * Set when Telegram answered 401 for the bot's token (revoked or replaced): its sends pause, rows
+     * kept pending, until the tenant connects the bot again with a valid token (which clears it).
+     */
+    unauthorizedAt: ts("unauthorized_at"),
     createdAt: ts("created_at").notNull().defaultNow(),
     updatedAt: ts("updated_at").notNull().defaultNow(),
   },

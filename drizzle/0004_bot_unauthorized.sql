@@ -1,0 +1,1 @@
+ALTER TABLE "tenant_bots" ADD COLUMN "unauthorized_at" timestamp with time zone;
