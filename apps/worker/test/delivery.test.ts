@@ -2,6 +2,7 @@
  * Delays and sends through a real worker process: firing, the sweeper, cancelled rows, 429s and
  * blocked users. Real Postgres and Redis; Telegram is the fake Bot API.
  */
+import { updates } from "@journeys/fake-telegram";
 import { describe, expect, it } from "vitest";
 import {
   createLogger,
@@ -10,13 +11,14 @@ import {
   EARLY_TOLERANCE_MS,
   enqueueOutbox,
   JOBS,
+  processUpdate,
   SEED_START_PARAM,
   SEED_TENANT,
   seedBrokerSignUp,
 } from "../../../packages/journeys/src/index.ts";
-import { addBot, repoFor } from "../../../test/support/fixtures.ts";
-import { botWithJourney, userSays, waitFor, workerTestFile } from "./support.ts";
-import { outboxOf, scheduledOf } from "../../../test/support/rows.ts";
+import { addBot, repoFor, tenantWithJourney } from "../../../test/support/fixtures.ts";
+import { insertOutbox, outboxOf, scheduledOf } from "../../../test/support/rows.ts";
+import { userSays, waitFor, workerTestFile } from "./support.ts";
 
 const { env, fake, q, deps, worker } = await workerTestFile();
 
@@ -25,17 +27,20 @@ const latestSession = async (tenant: string) => (await repoFor(env, tenant).sess
 
 describe("firing delays", () => {
   it("fires a ~2 s delay and completes the session; Telegram gets the messages in journey order", async () => {
-    const { bot } = await botWithJourney(env, "t-delay", [
-      { step_type: "message", config: { text: "d-1" } },
-      { step_type: "delay", config: { min_minutes: 0.03, max_minutes: 0.03 } },
-      { step_type: "message", config: { text: "d-2" } },
-      { step_type: "message", config: { text: "d-3" } },
-    ]);
+    const { bot } = await tenantWithJourney(env, {
+      tenantId: "t-delay",
+      startParam: "go",
+      steps: [
+        { step_type: "message", config: { text: "d-1" } },
+        { step_type: "delay", config: { min_minutes: 0.03, max_minutes: 0.03 } },
+        { step_type: "message", config: { text: "d-2" } },
+        { step_type: "message", config: { text: "d-3" } },
+      ],
+    });
     await userSays(deps, bot, 5001, "/start go");
     const sent = await fake.waitForMessages({ botId: bot.telegramBotId, chatId: 5001, count: 3, timeoutMs: 20_000 });
     expect(sent.map((m) => m.text)).toEqual(["d-1", "d-2", "d-3"]);
 
-    const repo = repoFor(env, "t-delay");
     const session = await waitFor("the session to complete", async () => {
       const s = await latestSession("t-delay");
       return s.status === "completed" && s;
@@ -107,10 +112,14 @@ describe("firing delays", () => {
 
 describe("early jobs and the sweeper's chores", () => {
   it("puts a delay job that runs early back to wait, and fires it at scheduled_for", async () => {
-    const { bot } = await botWithJourney(env, "t-early", [
-      { step_type: "delay", config: { min_minutes: 0.05, max_minutes: 0.05 } },
-      { step_type: "message", config: { text: "e-1" } },
-    ]);
+    const { bot } = await tenantWithJourney(env, {
+      tenantId: "t-early",
+      startParam: "go",
+      steps: [
+        { step_type: "delay", config: { min_minutes: 0.05, max_minutes: 0.05 } },
+        { step_type: "message", config: { text: "e-1" } },
+      ],
+    });
     await userSays(deps, bot, 5101, "/start go");
     const session = await latestSession("t-early");
     const [row] = await scheduledOf(env, session.id);
@@ -144,17 +153,24 @@ describe("early jobs and the sweeper's chores", () => {
 
 describe("cancelled rows", () => {
   it("never fires a delay whose session was cancelled", async () => {
-    const { bot } = await botWithJourney(env, "t-cancel", [
-      { step_type: "message", config: { text: "c-1" } },
-      { step_type: "delay", config: { min_minutes: 0.05, max_minutes: 0.05 } },
-      { step_type: "message", config: { text: "c-2" } },
-    ]);
+    const { bot } = await tenantWithJourney(env, {
+      tenantId: "t-cancel",
+      startParam: "go",
+      steps: [
+        { step_type: "message", config: { text: "c-1" } },
+        { step_type: "delay", config: { min_minutes: 0.05, max_minutes: 0.05 } },
+        { step_type: "message", config: { text: "c-2" } },
+      ],
+    });
     await userSays(deps, bot, 7001, "/start go");
     await fake.waitForMessages({ botId: bot.telegramBotId, chatId: 7001, count: 1 });
-    const repo = repoFor(env, "t-cancel");
     const session = await latestSession("t-cancel");
     const [row] = await scheduledOf(env, session.id);
-    await repo.sessions.cancel(session.id, "test");
+    // The user blocks the bot: the session and its pending rows are cancelled.
+    expect(await processUpdate(deps, bot, updates.myChatMember("kicked", { userId: 7001 }))).toMatchObject({
+      status: "processed",
+    });
+    expect((await repoFor(env, "t-cancel").sessions.get(session.id)).status).toBe("cancelled");
 
     // The job still runs at scheduled_for (then is removed) and must skip the row; then a few sweeps pass.
     await waitFor("the delay job to have run", async () => !(await q.queues.delays.getJob(delayJobId(row!.id))));
@@ -164,21 +180,16 @@ describe("cancelled rows", () => {
   });
 
   it("never sends a cancelled outbox row, even when its job runs", async () => {
-    const { bot } = await botWithJourney(env, "t-cancel-out", [{ step_type: "message", config: { text: "x" } }]);
-    const repo = repoFor(env, "t-cancel-out");
-    const cancelled = await repo.sessions.addOutbox({
-      sessionId: null,
-      botId: bot.botId,
-      telegramChatId: 7002,
-      text: "c-cancelled",
+    const { bot } = await tenantWithJourney(env, {
+      tenantId: "t-cancel-out",
+      startParam: "go",
+      steps: [{ step_type: "message", config: { text: "x" } }],
     });
+    const message = (text: string) =>
+      insertOutbox(env, { tenantId: "t-cancel-out", botId: bot.botId, sessionId: null, chatId: 7002, text });
+    const cancelled = await message("c-cancelled");
     await env.handle.pool.query("UPDATE journey_outbox SET status = 'cancelled' WHERE id = $1", [cancelled.id]);
-    const sentinel = await repo.sessions.addOutbox({
-      sessionId: null,
-      botId: bot.botId,
-      telegramChatId: 7002,
-      text: "c-sentinel",
-    });
+    const sentinel = await message("c-sentinel");
     await enqueueOutbox(q.queues, cancelled);
     await enqueueOutbox(q.queues, sentinel);
     // A chat is flushed in id order: once the later row arrived, the earlier one was passed over.
@@ -195,10 +206,14 @@ describe("cancelled rows", () => {
 
 describe("Telegram errors", () => {
   it("waits out a 429 and sends the message once, in order", async () => {
-    const { bot } = await botWithJourney(env, "t-429", [
-      { step_type: "message", config: { text: "r-1" } },
-      { step_type: "message", config: { text: "r-2" } },
-    ]);
+    const { bot } = await tenantWithJourney(env, {
+      tenantId: "t-429",
+      startParam: "go",
+      steps: [
+        { step_type: "message", config: { text: "r-1" } },
+        { step_type: "message", config: { text: "r-2" } },
+      ],
+    });
     fake.failNext("sendMessage", { status: 429, description: "Too Many Requests: retry after 1", retryAfter: 1 });
     await userSays(deps, bot, 8001, "/start go");
     await fake.waitForMessages({ botId: bot.telegramBotId, chatId: 8001, count: 2, timeoutMs: 20_000 });
@@ -216,10 +231,14 @@ describe("Telegram errors", () => {
   });
 
   it("retries a 5xx with backoff and sends the message once, still in order", async () => {
-    const { bot } = await botWithJourney(env, "t-5xx", [
-      { step_type: "message", config: { text: "s-1" } },
-      { step_type: "message", config: { text: "s-2" } },
-    ]);
+    const { bot } = await tenantWithJourney(env, {
+      tenantId: "t-5xx",
+      startParam: "go",
+      steps: [
+        { step_type: "message", config: { text: "s-1" } },
+        { step_type: "message", config: { text: "s-2" } },
+      ],
+    });
     fake.failNext("sendMessage", { status: 502, description: "Bad Gateway" });
     await userSays(deps, bot, 8101, "/start go");
     await fake.waitForMessages({ botId: bot.telegramBotId, chatId: 8101, count: 2, timeoutMs: 20_000 });
@@ -234,10 +253,14 @@ describe("Telegram errors", () => {
   });
 
   it("marks a message Telegram rejects for good as failed and sends the next one", async () => {
-    const { bot } = await botWithJourney(env, "t-400", [
-      { step_type: "message", config: { text: "p-1" } },
-      { step_type: "message", config: { text: "p-2" } },
-    ]);
+    const { bot } = await tenantWithJourney(env, {
+      tenantId: "t-400",
+      startParam: "go",
+      steps: [
+        { step_type: "message", config: { text: "p-1" } },
+        { step_type: "message", config: { text: "p-2" } },
+      ],
+    });
     fake.failNext("sendMessage", { status: 400, description: "Bad Request: chat not found" });
     await userSays(deps, bot, 8201, "/start go");
     await fake.waitForMessages({ botId: bot.telegramBotId, chatId: 8201, count: 1, timeoutMs: 20_000 });
@@ -255,19 +278,22 @@ describe("Telegram errors", () => {
   });
 
   it("cancels the session and its pending rows when the user blocked the bot", async () => {
-    const { bot } = await botWithJourney(env, "t-block", [
-      { step_type: "message", config: { text: "b-1" } },
-      { step_type: "message", config: { text: "b-2" } },
-      { step_type: "delay", config: { min_minutes: 1, max_minutes: 1 } },
-      { step_type: "message", config: { text: "b-3" } },
-    ]);
+    const { bot } = await tenantWithJourney(env, {
+      tenantId: "t-block",
+      startParam: "go",
+      steps: [
+        { step_type: "message", config: { text: "b-1" } },
+        { step_type: "message", config: { text: "b-2" } },
+        { step_type: "delay", config: { min_minutes: 1, max_minutes: 1 } },
+        { step_type: "message", config: { text: "b-3" } },
+      ],
+    });
     fake.blockChat(9001, bot.telegramBotId);
     await userSays(deps, bot, 9001, "/start go");
     const session = await waitFor("the session to be cancelled", async () => {
       const s = await latestSession("t-block");
       return s.status === "cancelled" && s;
     });
-    const repo = repoFor(env, "t-block");
     const outbox = await outboxOf(env, session.id);
     expect(outbox.map((r) => [r.messageContent.text, r.status])).toEqual([
       ["b-1", "failed"],

@@ -7,7 +7,8 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { Redis } from "ioredis";
 import { expect, it } from "vitest";
 import { freePort } from "../../../scripts/lib/procs.ts";
-import { botWithJourney, userSays, waitFor, workerTestFile } from "./support.ts";
+import { tenantWithJourney } from "../../../test/support/fixtures.ts";
+import { userSays, waitFor, workerTestFile } from "./support.ts";
 
 const port = await freePort();
 let redisServer: ChildProcess | undefined;
@@ -50,7 +51,11 @@ const { env, fake, deps, worker } = await workerTestFile({
 });
 
 it("reconnects to a Redis that went away and came back empty, and loses no message", async () => {
-  const { bot } = await botWithJourney(env, "t-outage", [{ step_type: "message", config: { text: "o-hello" } }]);
+  const { bot } = await tenantWithJourney(env, {
+    tenantId: "t-outage",
+    startParam: "go",
+    steps: [{ step_type: "message", config: { text: "o-hello" } }],
+  });
   await userSays(deps, bot, 1, "/start go");
   await fake.waitForMessages({ botId: bot.telegramBotId, chatId: 1, count: 1, timeoutMs: 20_000 });
 

@@ -15,7 +15,8 @@ import {
   sendOutboxChat,
 } from "../../../packages/journeys/src/index.ts";
 import { createTestEnv } from "../../../test/support/context.ts";
-import { addBot, repoFor } from "../../../test/support/fixtures.ts";
+import { addBot } from "../../../test/support/fixtures.ts";
+import { insertOutbox } from "../../../test/support/rows.ts";
 import { testQueues } from "./support.ts";
 
 const env = await createTestEnv();
@@ -35,14 +36,15 @@ afterAll(async () => {
 
 const TENANT = "lease";
 
+/** A message to `chatId` from `botId`, queued as the applier writes one. */
+const queue = (botId: string, chatId: number, text: string) =>
+  insertOutbox(env, { tenantId: TENANT, botId, sessionId: null, chatId, text });
+
 /** A bot with `texts` queued, in order, to one chat; returns the rows. */
 async function chatWith(chatId: number, texts: string[]) {
   const bot = await addBot(env, TENANT);
-  const repo = repoFor(env, TENANT);
   const rows = [];
-  for (const text of texts) {
-    rows.push(await repo.sessions.addOutbox({ sessionId: null, botId: bot.botId, telegramChatId: chatId, text }));
-  }
+  for (const text of texts) rows.push(await queue(bot.botId, chatId, text));
   return { bot, rows };
 }
 
@@ -98,12 +100,7 @@ describe("the send lease", () => {
     const { bot, rows } = await chatWith(chat, ["unnamed", "misnamed"]);
     const other = await addBot(env, TENANT);
     expect(await sendOutboxChat(send, rows[0]!.id)).toEqual({ sent: 2, failed: 0 });
-    const more = await repoFor(env, TENANT).sessions.addOutbox({
-      sessionId: null,
-      botId: bot.botId,
-      telegramChatId: chat,
-      text: "third",
-    });
+    const more = await queue(bot.botId, chat, "third");
     expect(await sendOutboxChat(send, more.id, other.botId)).toEqual({ sent: 1, failed: 0 });
     expect(received(bot.telegramBotId, chat)).toEqual(["unnamed", "misnamed", "third"]);
     expect(received(other.telegramBotId, chat)).toEqual([]);

@@ -16,9 +16,9 @@ import {
   sendNowDispatcher,
 } from "../../../packages/journeys/src/index.ts";
 import { createTestEnv } from "../../../test/support/context.ts";
-import { repoFor } from "../../../test/support/fixtures.ts";
-import { botWithJourney, testQueues, updateDeps, userSays } from "./support.ts";
+import { repoFor, tenantWithJourney } from "../../../test/support/fixtures.ts";
 import { outboxOf, scheduledOf } from "../../../test/support/rows.ts";
+import { testQueues, updateDeps, userSays } from "./support.ts";
 
 const env = await createTestEnv();
 const fake = await startFakeTelegram();
@@ -49,7 +49,7 @@ const steps = [
 
 /** A user whose session waits on the delay; returns the bot, the delay row and the user id. */
 async function waitingOnDelay(userId: number) {
-  const { bot } = await botWithJourney(env, TENANT, [...steps], `go${userId}`);
+  const { bot } = await tenantWithJourney(env, { tenantId: TENANT, startParam: `go${userId}`, steps: [...steps] });
   await userSays(updateDeps(env, nothing), bot, userId, `/start go${userId}`);
   const repo = repoFor(env, TENANT);
   const session = (await repo.sessions.recent(1))[0]!.session;

@@ -4,7 +4,6 @@
  * and printed when a test fails.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { randomBytes } from "node:crypto";
 import { createInterface } from "node:readline";
 import type { Redis } from "ioredis";
 import { afterAll, beforeAll, beforeEach } from "vitest";
@@ -17,13 +16,11 @@ import {
   producerConnection,
   type Queues,
   queueDispatcher,
-  type StepInput,
   type UpdateDeps,
   type WebhookBot,
 } from "../../../packages/journeys/src/index.ts";
 import { ENTRY, ROOT, TSX, tsxArgs } from "../../../scripts/lib/procs.ts";
 import { createTestEnv, type TestEnv } from "../../../test/support/context.ts";
-import { addBot, repoFor } from "../../../test/support/fixtures.ts";
 
 export interface WorkerProc {
   name: string;
@@ -173,30 +170,6 @@ export function testQueues(env: TestEnv): {
       redis.disconnect();
     },
   };
-}
-
-export interface TestBot extends WebhookBot {
-  telegramBotId: number;
-}
-
-/** A bot with an active journey of `steps` behind the deep link `start_param`. */
-export async function botWithJourney(env: TestEnv, tenantId: string, steps: StepInput[], startParam = "go") {
-  const saved = await addBot(env, tenantId);
-  const repo = repoFor(env, tenantId);
-  const journey = await repo.journeys.create({ botId: saved.botId, name: `j-${randomBytes(3).toString("hex")}` });
-  await repo.setSteps(journey.id, steps);
-  await repo.journeys.upsertTrigger(journey.id, {
-    triggerType: "telegram_deeplink",
-    triggerConfig: { start_param: startParam },
-  });
-  await repo.journeys.update(journey.id, { status: "active" });
-  const bot: TestBot = {
-    botId: saved.botId,
-    tenantId,
-    username: saved.username,
-    telegramBotId: saved.telegramBotId,
-  };
-  return { bot, journeyId: journey.id };
 }
 
 let updateId = 1;

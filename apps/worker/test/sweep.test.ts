@@ -13,6 +13,7 @@ import {
 } from "../../../packages/journeys/src/index.ts";
 import { world } from "../../../packages/journeys/test/repo/helpers.ts";
 import { createTestEnv } from "../../../test/support/context.ts";
+import { insertScheduled } from "../../../test/support/rows.ts";
 import { testQueues } from "./support.ts";
 
 const env = await createTestEnv();
@@ -28,11 +29,11 @@ describe("the sweep over upcoming delays", () => {
     const now = new Date();
     const at = (ms: number) => new Date(now.getTime() + ms);
     const row = (scheduledFor: Date) =>
-      w.repo.sessions.scheduleMessage({
+      insertScheduled(env, {
+        tenantId: w.tenantId,
         sessionId: w.session.id,
         stepId: w.steps[2]!.id,
-        telegramChatId: w.user,
-        payload: {},
+        chatId: w.user,
         scheduledFor,
       });
     const onTime = [await row(at(60_000)), await row(at(61_000))];

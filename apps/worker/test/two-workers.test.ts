@@ -6,17 +6,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startFakeTelegram } from "../../../packages/fake-telegram/src/index.ts";
 import { createTestEnv, deleteRedisPrefix } from "../../../test/support/context.ts";
+import { tenantWithJourney } from "../../../test/support/fixtures.ts";
 import { bursts } from "./bursts.ts";
-import {
-  botWithJourney,
-  inParallel,
-  spawnWorker,
-  testQueues,
-  updateDeps,
-  userSays,
-  type WorkerProc,
-  waitFor,
-} from "./support.ts";
+import { inParallel, spawnWorker, testQueues, updateDeps, userSays, type WorkerProc, waitFor } from "./support.ts";
 
 const env = await createTestEnv();
 const fake = await startFakeTelegram();
@@ -44,10 +36,14 @@ describe("two workers on the same queues", () => {
   it("fires 200 due delays and sends each resulting message exactly once", async () => {
     const bots = [];
     for (let i = 0; i < 4; i++) {
-      const { bot } = await botWithJourney(env, "t-two", [
-        { step_type: "delay", config: { min_minutes: 0.02, max_minutes: 0.02 } },
-        { step_type: "message", config: { text: "w-done" } },
-      ]);
+      const { bot } = await tenantWithJourney(env, {
+        tenantId: "t-two",
+        startParam: "go",
+        steps: [
+          { step_type: "delay", config: { min_minutes: 0.02, max_minutes: 0.02 } },
+          { step_type: "message", config: { text: "w-done" } },
+        ],
+      });
       bots.push(bot);
     }
     const users = bots.flatMap((bot, i) => Array.from({ length: 50 }, (_, k) => ({ bot, id: 100_000 + i * 1000 + k })));
@@ -87,10 +83,14 @@ describe("two workers on the same queues", () => {
 
   it("sends every pending message after all of the queue's Redis keys are deleted", async () => {
     const { bot, ids } = await burst("t-flush", 100, 300_000, "f-");
-    const { bot: delayBot } = await botWithJourney(env, "t-flush-delay", [
-      { step_type: "delay", config: { min_minutes: 0.05, max_minutes: 0.05 } },
-      { step_type: "message", config: { text: "f-late" } },
-    ]);
+    const { bot: delayBot } = await tenantWithJourney(env, {
+      tenantId: "t-flush-delay",
+      startParam: "go",
+      steps: [
+        { step_type: "delay", config: { min_minutes: 0.05, max_minutes: 0.05 } },
+        { step_type: "message", config: { text: "f-late" } },
+      ],
+    });
     for (let k = 0; k < 5; k++) await userSays(deps, delayBot, 310_000 + k, "/start go");
     await fake.waitForMessages({ botId: bot.telegramBotId, count: 20, timeoutMs: 20_000 });
     const schedulesBefore = workers.reduce((n, w) => n + w.count("sweep schedule set"), 0);
