@@ -3,6 +3,7 @@ import { type TypeBoxTypeProvider, TypeBoxValidatorCompiler } from "@fastify/typ
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from "fastify";
 import type { ApiDeps } from "./deps.ts";
 import { registerAuth } from "./plugins/auth.ts";
+import { clientErrorHandler } from "./plugins/client-errors.ts";
 import { registerErrorHandler } from "./plugins/errors.ts";
 import { registerRateLimit } from "./plugins/rate-limit.ts";
 import { registerSwagger } from "./plugins/swagger.ts";
@@ -15,6 +16,18 @@ import { telegramWebhookRoutes } from "./routes/telegram-webhook.ts";
 export const BODY_LIMIT = 1024 * 1024;
 
 /**
+ * Bounds on a connection's time, so a client cannot hold sockets open by sending slowly:
+ * the whole request must arrive within REQUEST_TIMEOUT_MS (its headers within 10 s of that), a
+ * socket with no traffic for a minute is closed, and an idle keep-alive connection after 65 s —
+ * longer than the 60 s idle timeout of common load balancers, which must close first.
+ */
+export const CONNECTION_TIMEOUT_MS = 60_000;
+export const KEEP_ALIVE_TIMEOUT_MS = 65_000;
+const HEADERS_TIMEOUT_MS = 10_000;
+/** How often Node checks the request and headers timeouts (its default, 30 s, would add up to 30 s). */
+const TIMEOUT_CHECK_MS = 1000;
+
+/**
  * The Fastify app, in the fastify/demo order: external plugins (docs, rate limit), then the app's
  * auth, then routes. Pure construction — main.ts listens, tests inject.
  */
@@ -22,6 +35,15 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: deps.log as FastifyBaseLogger,
     bodyLimit: BODY_LIMIT,
+    requestTimeout: deps.config.requestTimeoutMs,
+    connectionTimeout: CONNECTION_TIMEOUT_MS,
+    keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
+    http: {
+      requestTimeout: deps.config.requestTimeoutMs,
+      headersTimeout: Math.min(HEADERS_TIMEOUT_MS, deps.config.requestTimeoutMs),
+      connectionsCheckingInterval: TIMEOUT_CHECK_MS,
+    },
+    clientErrorHandler,
     // Forwarded headers count only from the proxies TRUSTED_PROXIES names: otherwise any client could
     // pick its host (X-Forwarded-Host past ADMIN_HOSTS) and its address (the rate-limit key).
     trustProxy: deps.config.trustedProxies.length > 0 ? [...deps.config.trustedProxies] : false,

@@ -17,7 +17,7 @@ const RUNS = 50;
 const OVER = BODY_LIMIT + 10;
 const bigJourney = JSON.stringify({ bot_id: "x", name: "x", description: "x".repeat(OVER) });
 const bigUpdate = JSON.stringify({ update_id: 1, pad: "x".repeat(OVER) });
-const cases = [
+const cases: { name: string; path: string; headers: Record<string, string>; body: string }[] = [
   {
     name: "POST /api/journeys",
     path: "/api/journeys",

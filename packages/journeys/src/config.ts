@@ -22,6 +22,8 @@ export interface Config {
    * address decide, so a client cannot pick its host (ADMIN_HOSTS) or its rate-limit key.
    */
   trustedProxies: string[];
+  /** The API's bound on receiving one whole request (headers and body): slower clients get 408. */
+  requestTimeoutMs: number;
   sweepIntervalMs: number;
   queuePrefix: string;
   logLevel: string;
@@ -93,6 +95,7 @@ export function loadConfig(env: Env = process.env, opts: LoadOptions = {}): Conf
   const publicBaseUrl = url("PUBLIC_BASE_URL", "http://127.0.0.1:3000", ["http:", "https:"]);
   const host = get("HOST", "0.0.0.0");
   const port = int("PORT", 3000, 0, 65535);
+  const requestTimeoutMs = int("REQUEST_TIMEOUT_MS", 30_000, 1000, 600_000);
   const sweepIntervalMs = int("SCHEDULER_SWEEP_INTERVAL_MS", 30000, 100, 3_600_000);
 
   let jwtSecret = get("JWT_SECRET", dev ? DEV_JWT_SECRET : "");
@@ -147,6 +150,7 @@ export function loadConfig(env: Env = process.env, opts: LoadOptions = {}): Conf
     publicBaseUrl,
     adminHosts,
     trustedProxies,
+    requestTimeoutMs,
     sweepIntervalMs,
     queuePrefix,
     logLevel,

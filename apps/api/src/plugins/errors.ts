@@ -1,9 +1,8 @@
 import { DomainError, type ErrorCode } from "@journeys/core";
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 
 /** The HTTP status of each domain error code (the one place the API maps them). */
 const STATUS_OF: Record<ErrorCode, number> = { NOT_FOUND: 404, VALIDATION: 400, CONFLICT: 409, TELEGRAM_REJECTED: 400 };
-
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 
 /** How much of a refused request's body is read and thrown away so that the client reads the answer. */
 export const DRAIN_LIMIT = 16 * 1024 * 1024;
