@@ -43,6 +43,7 @@ export class FakeTelegramServer implements ControlledFake, BotApiState {
   private readonly events = new EventEmitter().setMaxListeners(0); // "sent", "close"
   private sentMessages: SentMessage[] = [];
   private readonly registered = new Map<string, FakeBotInfo>(); // by token
+  private readonly revoked = new Set<string>(); // tokens Telegram answers 401 for
   private blocked = new Set<string>(); // "<botId|*>:<chatId>"
   private failures = new Map<string, FailureSpec[]>(); // by lower-cased method
   private delays = new Map<string, number[]>(); // by lower-cased method
@@ -133,7 +134,7 @@ export class FakeTelegramServer implements ControlledFake, BotApiState {
 
   /** The bot a token stands for, or undefined when Telegram would answer 401. */
   botForToken(token: string): FakeBotInfo | undefined {
-    if (token.includes("invalid") || !TOKEN.test(token)) return undefined;
+    if (token.includes("invalid") || !TOKEN.test(token) || this.revoked.has(token)) return undefined;
     const id = Number(token.slice(0, token.indexOf(":")));
     return this.registered.get(token) ?? { id, username: `bot${id}_bot`, first_name: `Bot ${id}` };
   }
@@ -190,6 +191,10 @@ export class FakeTelegramServer implements ControlledFake, BotApiState {
     const hook = this.webhooks.get(botId);
     if (!hook) return undefined;
     return hook.secretToken === undefined ? { url: hook.url } : { url: hook.url, secretToken: hook.secretToken };
+  }
+
+  revokeToken(token: string): void {
+    this.revoked.add(token);
   }
 
   blockChat(chatId: number, botId?: number): void {

@@ -75,6 +75,8 @@ export interface FakeTelegram {
   registerBot(token: string, info?: Partial<FakeBotInfo>): FakeBotInfo;
   webhookOf(botId: number): { url: string; secretToken?: string } | undefined;
   blockChat(chatId: number, botId?: number): void;
+  /** From now on every call with `token` is answered 401 Unauthorized (as when BotFather revokes it). */
+  revokeToken(token: string): void;
   failNext(method: string, response: FailureSpec, count?: number): void;
   /** The next `count` calls of `method` are answered `ms` later (as a slow Telegram would). */
   delayNext(method: string, ms: number, count?: number): void;

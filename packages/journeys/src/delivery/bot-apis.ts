@@ -14,11 +14,25 @@ const CREDENTIALS_TTL_MS = 5_000;
 /** Bots whose token is kept at once (a bound, not a working-set guess: past it the oldest go). */
 const CREDENTIALS_MAX = 10_000;
 
+/**
+ * The bot's token was refused by Telegram (401) and it has not been connected again since: its sends
+ * are paused, rows kept pending. Thrown before any request is made with the token.
+ */
+export class BotPausedError extends Error {
+  constructor(readonly botId: string) {
+    super(`bot ${botId} is unauthorized (Telegram refused its token): sends paused until it is connected again`);
+    this.name = "BotPausedError";
+  }
+}
+
 /** A send place taken before the work that sends: `run` lets that work's first send use it. */
 export type SendSlot = { ok: true; run<T>(fn: () => Promise<T>): Promise<T> } | { ok: false; waitMs: number };
 
 export interface BotApis {
-  /** The Bot API client for a bot, with the token read from tenant_bots (at most a few seconds old). */
+  /**
+   * The Bot API client for a bot, with the token read from tenant_bots (at most a few seconds old);
+   * BotPausedError when the bot is marked unauthorized.
+   */
   forBot(repo: TenantRepository, botId: string): Promise<Api>;
   /**
    * A place in the bot's send limit if one is free within `maxWaitMs`, else how long to stay away.
@@ -43,18 +57,21 @@ interface Place {
  */
 export function botApis(apiRoot: string, limiter: SendRateLimiter): BotApis {
   const cache = new Map<string, { token: string; api: Api; until: number }>();
-  const tokens = new Map<string, { token: string; until: number }>();
+  const tokens = new Map<string, { token: string; paused: boolean; until: number }>();
   const reserved = new AsyncLocalStorage<Place>();
 
   async function tokenFor(repo: TenantRepository, botId: string): Promise<string> {
     const key = `${repo.tenantId}\u0000${botId}`; // the tenant in the key: a hit never crosses tenants
-    const hit = tokens.get(key);
-    if (hit && hit.until > Date.now()) return hit.token;
-    const { token } = await repo.bots.credentials(botId);
-    tokens.delete(key);
-    if (tokens.size >= CREDENTIALS_MAX) tokens.delete(tokens.keys().next().value as string);
-    tokens.set(key, { token, until: Date.now() + CREDENTIALS_TTL_MS });
-    return token;
+    let hit = tokens.get(key);
+    if (!hit || hit.until <= Date.now()) {
+      const { token, unauthorizedAt } = await repo.bots.credentials(botId);
+      hit = { token, paused: unauthorizedAt !== null, until: Date.now() + CREDENTIALS_TTL_MS };
+      tokens.delete(key);
+      if (tokens.size >= CREDENTIALS_MAX) tokens.delete(tokens.keys().next().value as string);
+      tokens.set(key, hit);
+    }
+    if (hit.paused) throw new BotPausedError(botId);
+    return hit.token;
   }
 
   return {

@@ -4,9 +4,9 @@ import { transition } from "../engine/transition.ts";
 import { DomainError } from "../errors.ts";
 import { type Logger, scrubToken } from "../logger.ts";
 import { OutboxLeases, SystemRepo, stateOf, TenantRepository } from "../repo/index.ts";
-import { GrammyError, HttpError, isBlockedError, isPermanentError } from "../telegram/api.ts";
+import { GrammyError, HttpError, isBlockedError, isPermanentError, isUnauthorizedError } from "../telegram/api.ts";
 import { logTransition } from "../transition-log.ts";
-import type { BotApis } from "./bot-apis.ts";
+import { type BotApis, BotPausedError } from "./bot-apis.ts";
 import { RetryLaterError } from "./retry-later.ts";
 
 export interface SendDeps {
@@ -62,6 +62,7 @@ type SendOutcome =
   | { kind: "retry"; error: RetryLaterError }
   | { kind: "behind"; outboxId: number }
   | { kind: "busy"; outboxId: number }
+  | { kind: "paused" }
   | { kind: "other-bot"; botId: string };
 
 /**
@@ -108,6 +109,11 @@ export async function sendOutboxChat(deps: SendDeps, outboxId: number, botHint?:
           `waiting for outbox row ${step.outboxId} of this chat to be retried`,
           BEHIND_RETRY_MS,
         );
+      case "paused":
+        // The bot's token is refused: the chat's rows stay pending; the sweeper hands them a job
+        // again, and they go out in order once the bot is connected with a valid token.
+        deps.log.debug({ outbox_id: outboxId, bot_id: botId }, "bot unauthorized: sends paused");
+        return result;
       case "busy":
         // Its holder flushes the chat on after it (its mark sees this job's row: committed before
         // this job was queued), or — dying — leaves its own job to be retried or swept, which does.
@@ -147,7 +153,7 @@ async function sendNext(deps: SendDeps, leases: OutboxLeases, outboxId: number, 
     const api = await deps.bots.forBot(repo, botId);
     await sendWaitingOutShort429(api, claim.telegramChatId, message.messageContent.text, deadline, log, attempt);
   } catch (err) {
-    return failedSend(deps, repo, message, attempt, err, log);
+    return failedSend(deps, repo, botId, message, attempt, err, log);
   }
   const more = await repo.outbox.markSent(message.id);
   log.info({ attempt }, "message sent");
@@ -187,11 +193,26 @@ async function sendWaitingOutShort429(
 async function failedSend(
   deps: SendDeps,
   repo: TenantRepository,
+  botId: string,
   message: { id: number; sessionId: string | null },
   attempt: number,
   err: unknown,
   log: Logger,
 ): Promise<SendOutcome> {
+  if (err instanceof BotPausedError) {
+    await repo.outbox.release(message.id);
+    return { kind: "paused" };
+  }
+  if (isUnauthorizedError(err)) {
+    await repo.outbox.release(message.id); // not a try of the message: kept pending, uncounted
+    if (await repo.bots.markUnauthorized(botId)) {
+      log.error(
+        { attempt },
+        "Telegram refused the bot's token (401): bot marked unauthorized, its sends paused until it is connected again",
+      );
+    }
+    return { kind: "paused" };
+  }
   const notFound = err instanceof DomainError && err.code === "NOT_FOUND";
   if (!notFound && !(err instanceof GrammyError) && !(err instanceof HttpError)) throw err; // db, decrypt: retry the job
   const error = scrubToken(err instanceof Error ? err.message : String(err));

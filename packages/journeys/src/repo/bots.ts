@@ -1,4 +1,4 @@
-import { and, asc, eq, sql } from "drizzle-orm";
+import { and, asc, eq, isNull, sql } from "drizzle-orm";
 import { decryptSecret, encryptSecret, randomSecret } from "../crypto.ts";
 import { tenantBots } from "../db/schema.ts";
 import { conflict, notFound } from "../errors.ts";
@@ -53,6 +53,8 @@ export class BotsRepo {
       firstName: input.firstName,
       tokenEncrypted,
       webhookSecret: byId?.webhookSecret ?? randomSecret(32),
+      // Connected again (getMe accepted the token): sends paused by a 401 resume.
+      unauthorizedAt: null,
     };
     const [row] = await this.s.db
       .insert(tenantBots)
@@ -97,5 +99,20 @@ export class BotsRepo {
       token: decryptSecret(row.tokenEncrypted, this.s.encryptionKey),
       webhookSecret: row.webhookSecret,
     };
+  }
+
+  /**
+   * Telegram answered 401 for the bot's token: mark the bot unauthorized. True only for the call that
+   * marked it (so the event is logged once); false when it already was, or is not this tenant's.
+   */
+  async markUnauthorized(botId: string): Promise<boolean> {
+    const rows = await this.s.db
+      .update(tenantBots)
+      .set({ unauthorizedAt: sql`now()` })
+      .where(
+        and(eq(tenantBots.tenantId, this.s.tenantId), eq(tenantBots.botId, botId), isNull(tenantBots.unauthorizedAt)),
+      )
+      .returning({ botId: tenantBots.botId });
+    return rows.length === 1;
   }
 }

@@ -33,6 +33,14 @@ export class OutboxRepo {
     return row?.more ?? false;
   }
 
+  /** Give the row's lease back without counting a try (its bot's sends are paused): it stays pending. */
+  async release(id: number): Promise<void> {
+    await this.s.db
+      .update(journeyOutbox)
+      .set({ claimedUntil: null })
+      .where(and(eq(journeyOutbox.tenantId, this.s.tenantId), eq(journeyOutbox.id, id)));
+  }
+
   /**
    * A failed try that will be retried: the row stays pending, with the count and the last error,
    * and its lease ends (its job's retry claims it again).

@@ -25,6 +25,11 @@ export function isBlockedError(err: unknown): boolean {
   return err instanceof GrammyError && err.error_code === 403;
 }
 
+/** Telegram refused the bot's token (revoked, or replaced by a new one): nothing sends until it is reconnected. */
+export function isUnauthorizedError(err: unknown): boolean {
+  return err instanceof GrammyError && err.error_code === 401;
+}
+
 /** A request Telegram will never accept as sent (bad chat id, bad text): retrying cannot help. */
 export function isPermanentError(err: unknown): boolean {
   return err instanceof GrammyError && err.error_code >= 400 && err.error_code < 500 && err.error_code !== 429;
