@@ -83,7 +83,8 @@ export async function tenantWithJourney<B extends { botId: string; tenantId?: st
   const status = opts.status ?? "active";
   const journey =
     status === "draft" ? await repo.journeys.get(created.id) : await repo.journeys.update(created.id, { status });
-  return { tenantId, repo, bot, journey, trigger, startParam, steps };
+  // stepIds: what most assertions compare a session's current step with.
+  return { tenantId, repo, bot, journey, trigger, startParam, steps, stepIds: steps.map((s) => s.id) };
 }
 
 /** What tenantWithJourney returns, with a bot of its own. */

@@ -7,18 +7,19 @@ import { ALREADY_IN_FLOW, DomainError, schema } from "@journeys/core";
 import { updates } from "@journeys/fake-telegram";
 import { and, eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
+import { tenantWithJourney } from "../../../test/support/fixtures.ts";
 import { outboxOf, scheduledOf } from "../../../test/support/rows.ts";
-import { ask, makeJourney, message, outboxTexts, sessionsOfUser, startHarness } from "./webhook-harness.ts";
+import { ask, message, outboxTexts, sessionsOfUser, startHarness } from "./webhook-harness.ts";
 
 const h = await startHarness();
 const { env } = h;
 const bot = await h.connect("acme");
 const Q = ["How old are you?", "Where do you live?", "How much will you deposit?"];
-const { journey, stepIds } = await makeJourney(bot, "race", [
-  ask(Q[0]!, "age", "number"),
-  ask(Q[1]!, "country", "text"),
-  ask(Q[2]!, "deposit", "money"),
-]);
+const { journey, stepIds } = await tenantWithJourney(env, {
+  bot,
+  startParam: "race",
+  steps: [ask(Q[0]!, "age", "number"), ask(Q[1]!, "country", "text"), ask(Q[2]!, "deposit", "money")],
+});
 
 const statusOf = (res: { status: number; body: string }) => {
   expect(res.status).toBe(200);
@@ -75,7 +76,7 @@ describe("redelivery of one update", () => {
 
   it("the same update_id on another bot is a different update", async () => {
     const other = await h.connect("acme");
-    await makeJourney(other, "race", [ask("Other bot?", "x", "text")]);
+    await tenantWithJourney(env, { bot: other, startParam: "race", steps: [ask("Other bot?", "x", "text")] });
     const user = h.newUser();
     const start = updates.startCommand("race", { userId: user });
     expect(statusOf(await bot.deliver(start))).toBe("processed");
@@ -120,11 +121,16 @@ describe("concurrent updates for one session", () => {
 
 const botA = await h.connect("alpha");
 const botB = await h.connect("beta");
-const a = await makeJourney(botA, "join", [ask("Alpha: your name?", "name", "text"), message("Alpha: thanks")]);
-const b = await makeJourney(botB, "join", [
-  ask("Beta: your name?", "name", "text"),
-  ask("Beta: age?", "age", "number"),
-]);
+const a = await tenantWithJourney(env, {
+  bot: botA,
+  startParam: "join",
+  steps: [ask("Alpha: your name?", "name", "text"), message("Alpha: thanks")],
+});
+const b = await tenantWithJourney(env, {
+  bot: botB,
+  startParam: "join",
+  steps: [ask("Beta: your name?", "name", "text"), ask("Beta: age?", "age", "number")],
+});
 
 const notFound = expect.objectContaining({ code: "NOT_FOUND" });
 

@@ -4,7 +4,7 @@
  * read what the engine committed. No worker runs: outgoing messages stay `journey_outbox` rows.
  */
 import { randomBytes } from "node:crypto";
-import { connectBot, createLogger, type Journey, schema, type TenantRepository } from "@journeys/core";
+import { connectBot, createLogger, schema, type TenantRepository } from "@journeys/core";
 import { type Delivery, type FakeTelegram, startFakeTelegram } from "@journeys/fake-telegram";
 import { asc, eq, sql } from "drizzle-orm";
 import { afterAll, expect } from "vitest";
@@ -79,24 +79,6 @@ export async function startHarness(): Promise<Harness> {
 }
 
 type StepSpec = { step_type: string; config: Record<string, unknown> };
-
-/** An active journey on `bot` started by the deep link `start_param`. */
-export async function makeJourney(
-  bot: ConnectedBot,
-  startParam: string,
-  steps: StepSpec[],
-  reEntryPolicy: schema.ReEntryPolicy = "block",
-): Promise<{ journey: Journey; stepIds: string[] }> {
-  const repo = bot.repo;
-  const journey = await repo.journeys.create({ botId: bot.botId, name: `j-${startParam}`, reEntryPolicy });
-  const set = await repo.setSteps(journey.id, steps);
-  await repo.journeys.upsertTrigger(journey.id, {
-    triggerType: "telegram_deeplink",
-    triggerConfig: { start_param: startParam },
-  });
-  const active = await repo.journeys.update(journey.id, { status: "active" });
-  return { journey: active, stepIds: set.steps.map((s) => s.id) };
-}
 
 export const ask = (text: string, answerKey: string, validation: string): StepSpec => ({
   step_type: "question",

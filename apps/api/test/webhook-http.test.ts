@@ -4,16 +4,18 @@
  */
 import { updates } from "@journeys/fake-telegram";
 import { beforeAll, describe, expect, it } from "vitest";
-import { ask, counts, makeJourney, outboxTexts, sessionsOfUser, startHarness } from "./webhook-harness.ts";
+import { tenantWithJourney } from "../../../test/support/fixtures.ts";
+import { ask, counts, outboxTexts, sessionsOfUser, startHarness } from "./webhook-harness.ts";
 
 const h = await startHarness();
 const { env } = h;
 const bot = await h.connect("acme");
 const other = await h.connect("acme");
-const { journey, stepIds } = await makeJourney(bot, "broker_access", [
-  ask("How old are you?", "age", "number"),
-  ask("Where do you live?", "country", "text"),
-]);
+const { journey, stepIds } = await tenantWithJourney(env, {
+  bot,
+  startParam: "broker_access",
+  steps: [ask("How old are you?", "age", "number"), ask("Where do you live?", "country", "text")],
+});
 const secret = (await bot.repo.bots.credentials(bot.botId)).webhookSecret;
 const url = (botId = bot.botId) => `${h.api.url}/telegram/webhook/${encodeURIComponent(botId)}`;
 
@@ -105,7 +107,7 @@ describe("/start texts", () => {
   it("a 64-character param starts its journey", async () => {
     const user = h.newUser();
     const long = "b".repeat(64);
-    await makeJourney(bot, long, [ask("Long?", "x", "text")]);
+    await tenantWithJourney(env, { bot, startParam: long, steps: [ask("Long?", "x", "text")] });
     await bot.say(user, `/start ${long}`);
     expect(await sessionsOfUser(h.env, user)).toHaveLength(1);
   });

@@ -12,8 +12,9 @@ import {
   webhookPath,
 } from "@journeys/core";
 import { describe, expect, it } from "vitest";
+import { tenantWithJourney } from "../../../test/support/fixtures.ts";
 import { outboxOf, scheduledOf } from "../../../test/support/rows.ts";
-import { ask, delay, makeJourney, message, outboxTexts, sessionsOfUser, startHarness } from "./webhook-harness.ts";
+import { ask, delay, message, outboxTexts, sessionsOfUser, startHarness } from "./webhook-harness.ts";
 
 const h = await startHarness();
 const { env } = h;
@@ -119,7 +120,11 @@ describe("seeded Broker Sign Up through the webhook", () => {
 
 describe("step kinds", () => {
   it("a journey of message steps runs to completed in one update", async () => {
-    const { journey } = await makeJourney(bot, "hello", [message("Hi!"), message("Bye!")]);
+    const { journey } = await tenantWithJourney(env, {
+      bot,
+      startParam: "hello",
+      steps: [message("Hi!"), message("Bye!")],
+    });
     const user = h.newUser();
     await bot.say(user, "/start hello");
     const [session] = await sessionsOfUser(h.env, user);
@@ -133,7 +138,11 @@ describe("step kinds", () => {
 
   it("a conditional step is skipped", async () => {
     const conditional = { step_type: "conditional", config: { if: { answer: "x", equals: 1 }, goto: 3 } };
-    await makeJourney(bot, "cond", [message("before"), conditional, message("after")]);
+    await tenantWithJourney(env, {
+      bot,
+      startParam: "cond",
+      steps: [message("before"), conditional, message("after")],
+    });
     const user = h.newUser();
     await bot.say(user, "/start cond");
     const [session] = await sessionsOfUser(h.env, user);
@@ -143,7 +152,11 @@ describe("step kinds", () => {
 
   it("a conditional step before a question is skipped and the question asked", async () => {
     const conditional = { step_type: "conditional", config: {} };
-    const { stepIds } = await makeJourney(bot, "cond_q", [conditional, ask("Name?", "name", "text")]);
+    const { stepIds } = await tenantWithJourney(env, {
+      bot,
+      startParam: "cond_q",
+      steps: [conditional, ask("Name?", "name", "text")],
+    });
     const user = h.newUser();
     await bot.say(user, "/start cond_q");
     const [session] = await sessionsOfUser(h.env, user);
@@ -152,7 +165,11 @@ describe("step kinds", () => {
   });
 
   it("a delay as the first step waits at once, sending nothing", async () => {
-    const { stepIds } = await makeJourney(bot, "later", [delay(1, 2), message("Later!")]);
+    const { stepIds } = await tenantWithJourney(env, {
+      bot,
+      startParam: "later",
+      steps: [delay(1, 2), message("Later!")],
+    });
     const user = h.newUser();
     const before = Date.now();
     await bot.say(user, "/start later");
@@ -173,7 +190,11 @@ describe("step kinds", () => {
       step_type: "question",
       config: { ...ask("Age?", "age", "number").config, error_text: "Digits, please." },
     };
-    await makeJourney(bot, "custom", [strict, ask("Country?", "country", "country")]);
+    await tenantWithJourney(env, {
+      bot,
+      startParam: "custom",
+      steps: [strict, ask("Country?", "country", "country")],
+    });
     const user = h.newUser();
     for (const reply of ["/start custom", "old", "40", "Narnia", "germany"]) await bot.say(user, reply);
     const [session] = await sessionsOfUser(h.env, user);
@@ -184,7 +205,7 @@ describe("step kinds", () => {
   });
 
   it("a journey without steps completes at once", async () => {
-    const { journey } = await makeJourney(bot, "empty", []);
+    const { journey } = await tenantWithJourney(env, { bot, startParam: "empty", steps: [] });
     const user = h.newUser();
     await bot.say(user, "/start empty");
     const [session] = await sessionsOfUser(h.env, user);

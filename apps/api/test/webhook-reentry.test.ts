@@ -7,12 +7,12 @@ import { ALREADY_IN_FLOW, processUpdate, REDACT_PATHS } from "@journeys/core";
 import { updates } from "@journeys/fake-telegram";
 import { pino } from "pino";
 import { describe, expect, it } from "vitest";
+import { tenantWithJourney } from "../../../test/support/fixtures.ts";
 import { outboxOf, scheduledOf } from "../../../test/support/rows.ts";
 import {
   ask,
   type ConnectedBot,
   delay,
-  makeJourney,
   message,
   outboxTexts,
   sessionsOfUser,
@@ -24,10 +24,20 @@ const { env } = h;
 const bot = await h.connect("acme");
 const questions = [ask("How old are you?", "age", "number"), ask("Where do you live?", "country", "text")];
 
-const block = await makeJourney(bot, "blk", questions, "block");
-const restart = await makeJourney(bot, "rst", [message("Welcome"), delay(30, 60), message("After")], "restart");
-const allow = await makeJourney(bot, "alw", questions, "allow");
-const waits = await makeJourney(bot, "wait", [message("Hold on"), delay(10, 20), message("Done")], "block");
+const block = await tenantWithJourney(env, { bot, startParam: "blk", steps: questions, reEntryPolicy: "block" });
+const restart = await tenantWithJourney(env, {
+  bot,
+  startParam: "rst",
+  steps: [message("Welcome"), delay(30, 60), message("After")],
+  reEntryPolicy: "restart",
+});
+const allow = await tenantWithJourney(env, { bot, startParam: "alw", steps: questions, reEntryPolicy: "allow" });
+const waits = await tenantWithJourney(env, {
+  bot,
+  startParam: "wait",
+  steps: [message("Hold on"), delay(10, 20), message("Done")],
+  reEntryPolicy: "block",
+});
 
 async function statusesOf(b: ConnectedBot, sessionId: string) {
   return {
@@ -140,7 +150,11 @@ describe("a user who blocks the bot", () => {
     const user = h.newUser();
     const bystander = h.newUser();
     const otherBot = await h.connect("acme");
-    await makeJourney(otherBot, "wait", [message("Other"), delay(10, 20), message("Done")]);
+    await tenantWithJourney(env, {
+      bot: otherBot,
+      startParam: "wait",
+      steps: [message("Other"), delay(10, 20), message("Done")],
+    });
     await bot.say(user, "/start wait"); // waiting on a delay
     await bot.say(user, "/start blk"); // waiting on a question
     await bot.say(bystander, "/start wait");
