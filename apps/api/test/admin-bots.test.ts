@@ -2,6 +2,7 @@ import { startFakeTelegram } from "@journeys/fake-telegram";
 import { afterAll, describe, expect, it } from "vitest";
 import { startTestApi } from "../../../test/support/api.ts";
 import { createTestEnv } from "../../../test/support/context.ts";
+import { repoFor } from "../../../test/support/fixtures.ts";
 import { call, client, newTenant, tokenFor } from "./admin-support.ts";
 
 const env = await createTestEnv();
@@ -106,8 +107,10 @@ describe("GET /api/bots", () => {
           "bot_id",
           "created_at",
           "first_name",
+          "status",
           "telegram_bot_id",
           "tenant_id",
+          "unauthorized_at",
           "updated_at",
           "username",
           "webhook_url",
@@ -123,5 +126,21 @@ describe("GET /api/bots", () => {
       expect(res.body).not.toContain(secret);
     }
     expect(res.body).not.toMatch(/token|secret/i);
+  });
+});
+
+describe("a bot Telegram stopped accepting (401)", () => {
+  it("is listed as unauthorized until it is connected again with a valid token", async () => {
+    const tenant = newTenant();
+    const as = client(app, tokenFor(tenant));
+    const token = newToken();
+    const { bot_id } = (await as.post("/api/bots", { token })).json();
+    const listed = async () => (await as.get("/api/bots")).json().bots[0];
+    expect(await listed()).toMatchObject({ status: "connected", unauthorized_at: null });
+    expect(await repoFor(env, tenant).bots.markUnauthorized(bot_id)).toBe(true);
+    expect(await repoFor(env, tenant).bots.markUnauthorized(bot_id)).toBe(false); // marked once
+    expect(await listed()).toMatchObject({ status: "unauthorized", unauthorized_at: expect.any(String) });
+    expect((await as.post("/api/bots", { token, bot_id })).statusCode).toBe(201);
+    expect(await listed()).toMatchObject({ status: "connected", unauthorized_at: null });
   });
 });

@@ -25,6 +25,11 @@ export const Bot = Type.Object({
   username: Type.String(),
   first_name: Type.String(),
   webhook_url: Type.String(),
+  status: Type.Union([Type.Literal("connected"), Type.Literal("unauthorized")], {
+    description:
+      "unauthorized: Telegram refused the bot's token (401); its messages wait, pending, until the bot is connected again (POST /api/bots with a valid token)",
+  }),
+  unauthorized_at: Type.Union([Timestamp, Type.Null()]),
   created_at: Timestamp,
   updated_at: Timestamp,
 });
@@ -38,6 +43,8 @@ export function botOut(b: BotSummary, webhookUrl: string) {
     username: b.username,
     first_name: b.firstName,
     webhook_url: webhookUrl,
+    status: b.unauthorizedAt ? ("unauthorized" as const) : ("connected" as const),
+    unauthorized_at: b.unauthorizedAt?.toISOString() ?? null,
     created_at: b.createdAt.toISOString(),
     updated_at: b.updatedAt.toISOString(),
   };
