@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { createTestEnv } from "../../../../test/support/context.ts";
-import { addBot, repoFor } from "../../../../test/support/fixtures.ts";
+import { repoFor, tenantWithJourney } from "../../../../test/support/fixtures.ts";
 import { outboxOf } from "../../../../test/support/rows.ts";
 import { createLogger } from "../../src/logger.ts";
 import type { Effects } from "../../src/queue/effects.ts";
@@ -36,17 +36,7 @@ const say = (bot: { botId: string; tenantId: string; username: string }, user: n
 
 /** A user standing on Q1 of a journey of six questions. */
 async function started() {
-  const tenantId = newTenant();
-  const saved = await addBot(env, tenantId);
-  const repo = repoFor(env, tenantId);
-  const journey = await repo.journeys.create({ botId: saved.botId, name: "Six questions" });
-  await repo.setSteps(journey.id, steps);
-  await repo.journeys.upsertTrigger(journey.id, {
-    triggerType: "telegram_deeplink",
-    triggerConfig: { start_param: "six" },
-  });
-  await repo.journeys.update(journey.id, { status: "active" });
-  const bot = { botId: saved.botId, tenantId, username: saved.username };
+  const { bot, repo } = await tenantWithJourney(env, { steps, startParam: "six", name: "Six questions" });
   const user = newUser();
   expect(await say(bot, user, "/start six")).toMatchObject({ status: "processed" });
   const session = async () => (await repo.sessions.recent(1))[0]!.session;

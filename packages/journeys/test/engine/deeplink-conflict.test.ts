@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { createTestEnv } from "../../../../test/support/context.ts";
-import { addBot, repoFor } from "../../../../test/support/fixtures.ts";
+import { addBot, repoFor, tenantWithJourney } from "../../../../test/support/fixtures.ts";
 import { DomainError } from "../../src/errors.ts";
 
 const env = await createTestEnv();
@@ -14,15 +14,9 @@ const otherBot = await addBot(env, "acme");
 const steps = [{ step_type: "message", config: { text: "hi" } }];
 
 async function journey(name: string, opts: { botId?: string; status?: "active" | "draft"; param?: string } = {}) {
-  const j = await repo.journeys.create({ botId: opts.botId ?? bot.botId, name, status: "draft" });
-  await repo.setSteps(j.id, steps);
-  if (opts.param) {
-    await repo.journeys.upsertTrigger(j.id, {
-      triggerType: "telegram_deeplink",
-      triggerConfig: { start_param: opts.param },
-    });
-  }
-  return opts.status === "active" ? repo.journeys.update(j.id, { status: "active" }) : j;
+  const on = { botId: opts.botId ?? bot.botId, tenantId: "acme" };
+  const status = opts.status ?? "draft";
+  return (await tenantWithJourney(env, { bot: on, name, steps, startParam: opts.param ?? null, status })).journey;
 }
 
 const deeplink = (startParam: string, isActive?: boolean) => ({

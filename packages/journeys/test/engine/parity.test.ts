@@ -8,13 +8,12 @@
  */
 import { describe, expect, it } from "vitest";
 import { createTestEnv, type TestEnv } from "../../../../test/support/context.ts";
-import { addBot, repoFor } from "../../../../test/support/fixtures.ts";
+import { tenantWithJourney } from "../../../../test/support/fixtures.ts";
 import { insertSession } from "../../../../test/support/rows.ts";
 import type { Clock } from "../../src/engine/types.ts";
 import { createLogger } from "../../src/logger.ts";
 import type { StepInput } from "../../src/step-config.ts";
 import { answerLocked, answerWithoutLock, Run } from "../../src/telegram/process-update.ts";
-import { newTenant } from "../repo/helpers.ts";
 
 const env: TestEnv = await createTestEnv();
 const log = createLogger("silent");
@@ -52,11 +51,11 @@ const NEXT: Record<string, { steps: StepInput[]; removed?: number }> = {
 
 /** A tenant, bot and journey with `steps`, one user standing on Q1 with an earlier answer. */
 async function world(next: string) {
-  const tenantId = newTenant();
-  const repo = repoFor(env, tenantId);
-  const bot = await addBot(env, tenantId);
-  const journey = await repo.journeys.create({ botId: bot.botId, name: `parity ${next}`, status: "active" });
-  const { steps } = await repo.setSteps(journey.id, NEXT[next]!.steps);
+  const { tenantId, repo, bot, journey, steps } = await tenantWithJourney(env, {
+    steps: NEXT[next]!.steps,
+    startParam: null,
+    name: `parity ${next}`,
+  });
   const removed = NEXT[next]!.removed;
   if (removed) {
     await env.handle.pool.query("UPDATE journey_steps SET removed_at = now() WHERE id = $1", [steps[removed - 1]!.id]);

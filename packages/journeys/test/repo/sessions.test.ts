@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { createTestEnv } from "../../../../test/support/context.ts";
-import { addBot, repoFor } from "../../../../test/support/fixtures.ts";
+import { repoFor, tenantWithJourney } from "../../../../test/support/fixtures.ts";
 import {
   insertOutbox,
   insertScheduled,
@@ -24,11 +24,7 @@ const NOW = new Date("2026-12-04T12:00:00.000Z");
 const clock = { now: NOW, random: () => 0.5 };
 
 async function journey() {
-  const tenantId = newTenant();
-  const repo = repoFor(env, tenantId);
-  const bot = await addBot(env, tenantId);
-  const j = await repo.journeys.create({ botId: bot.botId, name: "j", status: "active" });
-  const { steps } = await repo.setSteps(j.id, FOUR_STEPS);
+  const { tenantId, repo, bot, journey: j, steps } = await tenantWithJourney(env, { startParam: null, name: "j" });
   const user = newUser();
   const onQuestion = () => insertSession(env, { tenantId, journeyId: j.id, userId: user, currentStepId: steps[0]!.id });
   return { tenantId, repo, bot, journey: j, steps, user, onQuestion };
