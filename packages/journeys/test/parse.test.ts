@@ -109,6 +109,26 @@ describe("classifyUpdate", () => {
       ignored("command_for_other_bot"),
     ],
     ["any command for another bot", updates.textMessage("/help@other_bot", u), ignored("command_for_other_bot")],
+    [
+      "a command for another bot after spaces",
+      updates.textMessage("  /help@other_bot", u),
+      ignored("command_for_other_bot"),
+    ],
+    [
+      "text that mentions a command for another bot",
+      updates.textMessage("try /help@other_bot", u),
+      { kind: "text", updateId: 7, userId: 42, chatId: 42, text: "try /help@other_bot" },
+    ],
+    [
+      "a command addressed to this bot",
+      updates.textMessage(`/help@${BOT.toUpperCase()}`, u),
+      { kind: "text", updateId: 7, userId: 42, chatId: 42, text: `/help@${BOT.toUpperCase()}` },
+    ],
+    [
+      "message in a chat without a type (treated as private)",
+      { update_id: 7, message: { text: "33", from: { id: 42 }, chat: { id: 42 } } },
+      { kind: "text", updateId: 7, userId: 42, chatId: 42, text: "33" },
+    ],
     ["text in a group", updates.groupMessage("33", u), ignored("message_in_group")],
     ["/start in a group", updates.groupMessage("/start broker_access", u), ignored("message_in_group")],
     ["message from a bot", fromBot(updates.textMessage("33", u)), ignored("message_from_bot")],

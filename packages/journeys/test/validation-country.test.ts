@@ -1,0 +1,130 @@
+/** Country answers: everyday aliases, each registered language, codes, flags and the cap. */
+import { describe, expect, it } from "vitest";
+import { COUNTRY_ERROR, lookupCountry, validateCountry } from "../src/validation/country.ts";
+
+describe("aliases the library lacks", () => {
+  it.each<[string, string]>([
+    ["America", "US"],
+    ["Britain", "GB"],
+    ["England", "GB"],
+    ["Scotland", "GB"],
+    ["Wales", "GB"],
+    ["Northern Ireland", "GB"],
+    ["Holland", "NL"],
+    ["Korea", "KR"],
+    ["Burma", "MM"],
+    ["Vatican", "VA"],
+    ["Vatican City", "VA"],
+    ["Macedonia", "MK"],
+    ["Czech", "CZ"],
+    ["Emirates", "AE"],
+    ["Bosnia", "BA"],
+    ["DRC", "CD"],
+  ])("%s → %s", (input, code) => {
+    expect(lookupCountry(input)).toBe(code);
+    expect(lookupCountry(input.toUpperCase())).toBe(code);
+  });
+});
+
+describe("names in each registered language", () => {
+  it.each<[string, string, string]>([
+    ["en", "Germany", "DE"],
+    ["de", "Frankreich", "FR"],
+    ["fr", "Allemagne", "DE"],
+    ["es", "Alemania", "DE"],
+    ["it", "Germania", "DE"],
+    ["pt", "Alemanha", "DE"],
+    ["ru", "Франция", "FR"],
+    ["uk", "Німеччина", "DE"],
+  ])("%s: %s → %s", (_locale, input, code) => {
+    expect(lookupCountry(input)).toBe(code);
+  });
+
+  it("matches no language it was not given", () => {
+    expect(lookupCountry("Ελλάδα")).toBeNull(); // Greek
+  });
+});
+
+describe("name keys", () => {
+  it.each<[string, string]>([
+    ["Côte d\u2019Ivoire", "CI"], // typographic apostrophe
+    ["COTE D'IVOIRE", "CI"],
+    ["South-Korea", "KR"],
+    ["SOUTH   KOREA", "KR"],
+    ["The Gambia", "GM"],
+    ["the bahamas", "BS"],
+    ["Great-Britain", "GB"],
+    ["U.K.", "GB"],
+    ["St. Lucia", "LC"],
+    ["Türkiye", "TR"],
+    ["“France”", "FR"],
+    ["¿España?", "ES"],
+    ["...Japan...", "JP"],
+    ["Holland!", "NL"],
+    ["(usa)", "US"],
+  ])("%j → %s", (input, code) => {
+    expect(lookupCountry(input)).toBe(code);
+  });
+
+  it.each([
+    "Netherlands The", // only a leading "the" is dropped
+    "TheGambia",
+    "the the",
+    "cote d ivoire", // the apostrophe is removed, not turned into a space
+    "Ge rmany",
+    "Congo", // CG or CD: refused, not guessed
+  ])("%j is no country", (input) => {
+    expect(lookupCountry(input)).toBeNull();
+  });
+});
+
+describe("codes", () => {
+  it.each<[string, string | null]>([
+    ["gb", "GB"],
+    ["GB", "GB"],
+    ["de.", "DE"],
+    ["UK", "GB"], // not ISO, found as a name
+    ["GBR", "GB"],
+    ["fra", "FR"],
+    ["DEU!", "DE"],
+    ["ZZ", null],
+    ["EU", null],
+    ["AAA", null],
+    ["xyz", null],
+    ["a1", null],
+    ["12", null],
+    ["d3", null],
+  ])("%j → %j", (input, code) => {
+    expect(lookupCountry(input)).toBe(code);
+  });
+});
+
+describe("flags", () => {
+  it.each<[string, string | null]>([
+    ["🇩🇪", "DE"],
+    [" 🇫🇷 ", "FR"],
+    ["🇬🇧", "GB"],
+    ["🇦🇦", null], // two regional indicators, but no country
+    ["🇩", null],
+    ["🇩🇪🇫🇷", null],
+    ["🇩🇪🇩", null],
+  ])("%s → %j", (input, code) => {
+    expect(lookupCountry(input)).toBe(code);
+  });
+});
+
+describe("length cap", () => {
+  it("reads a 100-character answer", () => {
+    expect(lookupCountry(`${" ".repeat(93)}Germany`)).toBe("DE");
+  });
+  it("refuses a 101-character answer", () => {
+    expect(lookupCountry(`${" ".repeat(94)}Germany`)).toBeNull();
+  });
+});
+
+describe("validateCountry", () => {
+  it("returns the code or the re-prompt", () => {
+    expect(validateCountry("Scotland")).toEqual({ ok: true, value: "GB" });
+    expect(validateCountry("Narnia")).toEqual({ ok: false, error: COUNTRY_ERROR });
+  });
+});

@@ -1,0 +1,150 @@
+/**
+ * test/mutation/summary.json from Stryker's JSON reports (the mutation-testing-report schema), one
+ * per target: the score per file and every mutant no test killed, with file:line, mutator and
+ * replacement, so the last run is committed and reviewable. Survivors judged equivalent (no test
+ * could tell them apart) are listed in test/mutation/equivalent.json with the reason; mutants
+ * disabled in the source with `// Stryker disable next-line <mutator>: <reason>` come out as
+ * "ignored" with that reason.
+ */
+import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
+
+const EQUIVALENT = "test/mutation/equivalent.json";
+const SUMMARY = "test/mutation/summary.json";
+const THRESHOLD = 90;
+const reportOf = (target: string) => `reports/mutation/${target}.json`;
+
+/** The part of the mutation-testing-report schema read here. */
+interface Report {
+  files: Record<string, { source: string; mutants: Mutant[] }>;
+  framework?: { version?: string };
+  performance?: { setup: number; initialRun: number; mutation: number };
+}
+interface Mutant {
+  mutatorName: string;
+  replacement?: string;
+  status: "Killed" | "Survived" | "NoCoverage" | "Timeout" | "CompileError" | "RuntimeError" | "Ignored" | "Pending";
+  statusReason?: string;
+  location: { start: { line: number; column: number }; end: { line: number; column: number } };
+}
+/** Matched by its code, not its line, which moves whenever the file changes. */
+interface Equivalent {
+  file: string;
+  mutator: string;
+  original: string;
+  replacement: string;
+  reason: string;
+}
+type Status = Mutant["status"];
+
+const oneLine = (s: string) => {
+  const flat = s.replace(/\s*\n\s*/g, " ");
+  return flat.length > 120 ? `${flat.slice(0, 117)}...` : flat;
+};
+
+/** The mutated code, on one line: enough to recognise it next to file:line. */
+function originalOf(source: string, { start, end }: Mutant["location"]): string {
+  const lines = source.split("\n").slice(start.line - 1, end.line);
+  const last = lines.length - 1;
+  lines[last] = lines[last]!.slice(0, end.column - 1); // the end first: on one line, start's index still holds
+  lines[0] = lines[0]!.slice(start.column - 1);
+  return oneLine(lines.join("\n"));
+}
+
+const percent = (n: number, d: number) => (d === 0 ? 100 : Math.floor((1000 * n) / d) / 10);
+
+/** Writes the summary of the targets that have a report; false when one has none or a file scores under the threshold. */
+export function writeSummary(targets: string[]): boolean {
+  const missing = targets.filter((t) => !existsSync(reportOf(t)));
+  if (missing.length > 0) {
+    console.error(`No report yet for ${missing.join(", ")}: run npm run test:mutation -- ${missing.join(" ")}`);
+  }
+  const equivalents = JSON.parse(readFileSync(EQUIVALENT, "utf8")) as Equivalent[];
+  const used = new Set<Equivalent>();
+  const runs = [];
+  const files = [];
+  const survivors = [];
+  const ignored = [];
+  for (const target of targets.filter((t) => !missing.includes(t))) {
+    const report = JSON.parse(readFileSync(reportOf(target), "utf8")) as Report;
+    const seconds = (ms = 0) => Math.round(ms / 1000);
+    const perf = report.performance;
+    runs.push({
+      target,
+      finishedAt: statSync(reportOf(target)).mtime.toISOString(),
+      stryker: report.framework?.version ?? null,
+      seconds: perf && {
+        setup: seconds(perf.setup),
+        initialRun: seconds(perf.initialRun),
+        mutation: seconds(perf.mutation),
+        total: seconds(perf.setup + perf.initialRun + perf.mutation),
+      },
+    });
+    for (const [file, { source, mutants }] of Object.entries(report.files).sort(([a], [b]) => a.localeCompare(b))) {
+      const count = (...statuses: Status[]) => mutants.filter((m) => statuses.includes(m.status)).length;
+      let equivalent = 0;
+      for (const m of mutants) {
+        const at = `${file}:${m.location.start.line}:${m.location.start.column}`;
+        const original = originalOf(source, m.location);
+        const replacement = oneLine(m.replacement ?? "");
+        if (m.status === "Ignored") {
+          ignored.push({ at, mutator: m.mutatorName, original, replacement, reason: m.statusReason ?? "" });
+        }
+        if (m.status !== "Survived" && m.status !== "NoCoverage") continue;
+        const known = equivalents.find(
+          (e) =>
+            e.file === file && e.mutator === m.mutatorName && e.original === original && e.replacement === replacement,
+        );
+        if (known) {
+          used.add(known);
+          equivalent++;
+        }
+        survivors.push({
+          at,
+          status: m.status,
+          mutator: m.mutatorName,
+          original,
+          replacement,
+          equivalent: known?.reason,
+        });
+      }
+      const detected = count("Killed", "Timeout");
+      const valid = detected + count("Survived", "NoCoverage");
+      files.push({
+        file,
+        target,
+        mutants: mutants.length,
+        killed: count("Killed"),
+        timeout: count("Timeout"),
+        survived: count("Survived"),
+        noCoverage: count("NoCoverage"),
+        errors: count("CompileError", "RuntimeError"),
+        ignored: count("Ignored"),
+        equivalent,
+        // Stryker's score: detected / (detected + undetected); ignored and erroring mutants do not count.
+        score: percent(detected, valid),
+        // The same without the listed equivalent survivors: what the threshold applies to.
+        scoreWithoutEquivalent: percent(detected, valid - equivalent),
+      });
+    }
+  }
+  const stale = equivalents.filter((e) => !used.has(e));
+  const summary = {
+    about: "The last run of `npm run test:mutation` (Stryker on the pure modules), written by scripts/mutation.ts.",
+    threshold: THRESHOLD,
+    runs,
+    files,
+    survivors,
+    ignored,
+    staleEquivalents: stale,
+  };
+  writeFileSync(SUMMARY, `${JSON.stringify(summary, null, 2)}\n`);
+
+  console.log("\nscore (without listed equivalents)");
+  for (const f of files) console.log(`${f.scoreWithoutEquivalent.toFixed(1).padStart(6)} %  ${f.file}  (${f.mutants})`);
+  const open = survivors.filter((s) => s.equivalent === undefined).length;
+  console.log(`${open} survivor(s) not listed as equivalent; details in ${SUMMARY}`);
+  if (stale.length > 0) console.log(`${stale.length} entry(ies) of ${EQUIVALENT} match no survivor any more`);
+  const below = files.filter((f) => f.scoreWithoutEquivalent < THRESHOLD);
+  if (below.length > 0) console.error(`Under ${THRESHOLD} %: ${below.map((f) => f.file).join(", ")}`);
+  return below.length === 0 && missing.length === 0;
+}
