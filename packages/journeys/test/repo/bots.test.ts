@@ -82,7 +82,16 @@ describe("bots.save and credentials", () => {
     expect(list.map((x) => x.botId).sort()).toEqual([a.botId, b.botId].sort());
     for (const summary of [...list, await repo.bots.get(a.botId)]) {
       expect(Object.keys(summary).sort()).toEqual(
-        ["botId", "createdAt", "firstName", "telegramBotId", "tenantId", "updatedAt", "username"].sort(),
+        [
+          "botId",
+          "createdAt",
+          "firstName",
+          "telegramBotId",
+          "tenantId",
+          "unauthorizedAt",
+          "updatedAt",
+          "username",
+        ].sort(),
       );
       expect(JSON.stringify(summary)).not.toContain(a.token);
       expect(JSON.stringify(summary)).not.toContain(a.webhookSecret);
