@@ -5,6 +5,7 @@ import type { ApiDeps } from "./deps.ts";
 import { registerAuth } from "./plugins/auth.ts";
 import { clientErrorHandler } from "./plugins/client-errors.ts";
 import { registerErrorHandler } from "./plugins/errors.ts";
+import { registerJsonBody } from "./plugins/json-body.ts";
 import { registerRateLimit } from "./plugins/rate-limit.ts";
 import { registerSwagger } from "./plugins/swagger.ts";
 import { apiRoutes } from "./routes/api/index.ts";
@@ -59,6 +60,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   const root = app as unknown as FastifyInstance;
 
   registerErrorHandler(root);
+  registerJsonBody(root);
   // External plugins. Swagger first: it collects every route registered after it.
   await registerSwagger(root);
   await registerRateLimit(root, deps);

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import type { ApiDeps } from "../../deps.ts";
 import { verifyJwt } from "../../plugins/auth.ts";
+import { refuseLoneSurrogates } from "../../plugins/json-body.ts";
 import { API_IP_RATE_LIMIT, API_RATE_LIMIT, silentRateLimit } from "../../plugins/rate-limit.ts";
 import { botRoutes } from "./bots.ts";
 import { debugRoutes } from "./debug.ts";
@@ -17,6 +18,7 @@ export function apiRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
     app.addHook("onRequest", silentRateLimit(app, API_IP_RATE_LIMIT));
     app.addHook("onRequest", app.auth([verifyJwt]));
     app.addHook("onRequest", app.rateLimit(API_RATE_LIMIT));
+    app.addHook("preValidation", refuseLoneSurrogates);
     await app.register(botRoutes(deps));
     // Registered before /journeys/:id only for readability: find-my-way ranks the static
     // segment "debug" above the ":id" parameter whatever the order.
