@@ -7,6 +7,7 @@ import { clientErrorHandler } from "./plugins/client-errors.ts";
 import { registerErrorHandler } from "./plugins/errors.ts";
 import { registerJsonBody } from "./plugins/json-body.ts";
 import { registerRateLimit } from "./plugins/rate-limit.ts";
+import { registerSecurityHeaders } from "./plugins/security-headers.ts";
 import { registerSwagger } from "./plugins/swagger.ts";
 import { apiRoutes } from "./routes/api/index.ts";
 import { dashboardLogin } from "./routes/dashboard/login.ts";
@@ -61,7 +62,9 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
 
   registerErrorHandler(root);
   registerJsonBody(root);
-  // External plugins. Swagger first: it collects every route registered after it.
+  // External plugins. Security headers apply to every route (registered before any); Swagger next:
+  // it collects every route registered after it.
+  await registerSecurityHeaders(root);
   await registerSwagger(root);
   await registerRateLimit(root, deps);
   // App plugins: @fastify/jwt + @fastify/auth.

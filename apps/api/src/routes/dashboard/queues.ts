@@ -6,6 +6,8 @@ import type { ApiDeps } from "../../deps.ts";
 import { DASHBOARD_RATE_LIMIT } from "../../plugins/rate-limit.ts";
 import { BOARD_PATH, dashboardGuard } from "./guard.ts";
 
+const THIRD_PARTY_STYLESHEET = /<link href="https:\/\/fonts\.googleapis\.com\/[^"]*" rel="stylesheet">\s*/g;
+
 /**
  * bull-board over the product's queues (delays, outbox, maintenance), behind the admin guard.
  * Read-only: the queues are shared by every tenant (payloads are row ids only), so one tenant's
@@ -25,6 +27,12 @@ export function queueDashboard(deps: ApiDeps): FastifyPluginAsync {
     // adds; the limit first, so that requests with bad cookies are limited too.
     app.addHook("onRequest", app.rateLimit(DASHBOARD_RATE_LIMIT));
     app.addHook("onRequest", dashboardGuard(app, deps));
+    // bull-board's page links its font from Google Fonts: an admin page calls no third party (the CSP
+    // allows this server only, security-headers.ts), so the link goes and the page uses system fonts.
+    app.addHook("onSend", async (_req, reply, payload) => {
+      const html = String(reply.getHeader("content-type") ?? "").startsWith("text/html");
+      return html && typeof payload === "string" ? payload.replace(THIRD_PARTY_STYLESHEET, "") : payload;
+    });
     await app.register(serverAdapter.registerPlugin(), { prefix: BOARD_PATH });
   };
 }
