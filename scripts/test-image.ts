@@ -15,7 +15,7 @@
  * echoes the services' output.
  */
 import { randomBytes } from "node:crypto";
-import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { parseArgs } from "node:util";
 import { Redis } from "ioredis";
@@ -29,10 +29,11 @@ import {
   runOnce,
   startContainer,
 } from "./lib/image/containers.ts";
-import { type BuiltStage, buildStages, containerEnv, parseDockerfile, run } from "./lib/image/dockerfile.ts";
-import { contextFiles, readDockerignore } from "./lib/image/dockerignore.ts";
+import { copyContext, demote } from "./lib/image/context.ts";
+import { type BuiltStage, buildStages, parseDockerfile } from "./lib/image/dockerfile.ts";
+import { Network } from "./lib/image/network.ts";
 import { checkPages, connectBot, type Stack, walkSeedJourney } from "./lib/image/walk.ts";
-import { freePort, ROOT } from "./lib/procs.ts";
+import { ROOT } from "./lib/procs.ts";
 
 const { values } = parseArgs({
   options: {
@@ -58,6 +59,7 @@ const scratchParent = process.env.TMPDIR || (existsSync("/dev/shm") ? "/dev/shm"
 const scratch = mkdtempSync(`${scratchParent}/journeys-image-`);
 // The services run as the image's non-root user: they must be able to read (only) what was copied.
 chmodSync(scratch, 0o755);
+const loopback = { pgAddr: PG_ADDR, redisAddr: REDIS_ADDR, dbName, echo: values.verbose };
 const containers: Container[] = [];
 const started = Date.now();
 const log = (line: string) => console.log(`[${((Date.now() - started) / 1000).toFixed(1).padStart(5)} s] ${line}`);
@@ -72,99 +74,6 @@ const shell: Record<string, string | undefined> = {
   SCHEDULER_SWEEP_INTERVAL_MS: "1000",
   LOG_LEVEL: "warn",
 };
-
-/** The build context: the working tree without what .dockerignore excludes. */
-function copyContext(dest: string): number {
-  const files = contextFiles(ROOT.replace(/\/$/, ""), readDockerignore(`${ROOT}.dockerignore`));
-  for (const f of files) cpSync(`${ROOT}${f}`, `${dest}/${f}`, { verbatimSymlinks: true });
-  return files.length;
-}
-
-/** --demote: a dependency moved to devDependencies in the scratch copy (the lock file follows). */
-async function demote(context: string, name: string) {
-  const manifests = ["package.json", ...["packages", "apps"].flatMap((d) => workspaceManifests(context, d))];
-  const file = manifests.find((m) => readJson(`${context}/${m}`).dependencies?.[name]);
-  if (!file) throw new Error(`--demote ${name}: no workspace lists it in dependencies`);
-  const pkg = readJson(`${context}/${file}`);
-  pkg.devDependencies = { ...pkg.devDependencies, [name]: pkg.dependencies![name]! };
-  delete pkg.dependencies![name];
-  writeFileSync(`${context}/${file}`, `${JSON.stringify(pkg, null, 2)}\n`);
-  const npm = ["npm", "install", "--package-lock-only", "--prefer-offline", "--no-audit", "--no-fund"];
-  await run(npm, context, { ...containerEnv() }, "npm install --package-lock-only");
-  log(`--demote: ${name} moved to devDependencies in ${file} (scratch copy)`);
-}
-type Manifest = { dependencies?: Record<string, string>; devDependencies?: Record<string, string> };
-const readJson = (file: string) => JSON.parse(readFileSync(file, "utf8")) as Manifest;
-const workspaceManifests = (root: string, dir: string) =>
-  contextFiles(`${root}/${dir}`, [])
-    .filter((f) => /^[^/]+\/package\.json$/.test(f))
-    .map((f) => `${dir}/${f}`);
-
-/** Container host names → loopback, per service: its env, command and healthcheck as they run here. */
-class Network {
-  private readonly published = new Map<string, Map<number, number>>();
-  constructor(private readonly compose: Compose) {}
-
-  async allocate() {
-    for (const s of this.compose.services.values()) {
-      const ports = new Map<number, number>();
-      for (const target of s.ports.keys()) ports.set(target, await freePort());
-      this.published.set(s.name, ports);
-    }
-  }
-
-  port(service: string, target: number): number {
-    const p = this.published.get(service)?.get(target);
-    if (!p) throw new Error(`${service} publishes no port ${target}`);
-    return p;
-  }
-
-  private text(s: Service, value: string): string {
-    const own = this.published.get(s.name)!;
-    const mapped = value
-      .replace(/(?<=[/@])([a-z][a-z0-9_-]*):(\d+)/g, (m, host: string, port: string) => {
-        if (host === "localhost") return own.has(Number(port)) ? `127.0.0.1:${own.get(Number(port))}` : m;
-        if (host === "postgres") return PG_ADDR;
-        if (host === "redis") return REDIS_ADDR;
-        return this.compose.services.get(host)?.built ? `127.0.0.1:${this.port(host, Number(port))}` : m;
-      })
-      .replace(/(?<=[/@])127\.0\.0\.1:(\d+)/g, (m, port: string) =>
-        own.has(Number(port)) ? `127.0.0.1:${own.get(Number(port))}` : m,
-      );
-    const left = /(?<=[/@])([a-z][a-z0-9_-]*):\d+/.exec(mapped);
-    if (left && this.compose.services.has(left[1]!))
-      throw new Error(`${s.name}: no loopback stand-in for ${left[0]} in "${value}"`);
-    return mapped;
-  }
-
-  service(s: Service, image: BuiltStage): { argv: string[]; opts: ContainerOptions; health: string[] | null } {
-    const own = this.published.get(s.name)!;
-    const env: Record<string, string> = {};
-    for (const [k, v] of Object.entries(s.environment)) env[k] = this.text(s, v);
-    if (env.PORT && own.has(Number(env.PORT))) env.PORT = String(own.get(Number(env.PORT)));
-    if (env.HOST === "0.0.0.0") env.HOST = "127.0.0.1";
-    if (env.DATABASE_URL) {
-      const u = new URL(env.DATABASE_URL);
-      const pgDb = this.compose.services.get("postgres")?.environment.POSTGRES_DB;
-      if (u.pathname !== `/${pgDb}`) throw new Error(`${s.name}: DATABASE_URL names ${u.pathname}, not ${pgDb}`);
-      u.pathname = `/${dbName}`;
-      env.DATABASE_URL = u.toString();
-    }
-    const argv = (s.command.length ? s.command : image.cmd).map((a) => this.text(s, a));
-    argv.forEach((a, i) => {
-      if (argv[i - 1] === "--port" && own.has(Number(a))) argv[i] = String(own.get(Number(a)));
-      if (argv[i - 1] === "--host" && a === "0.0.0.0") argv[i] = "127.0.0.1";
-    });
-    const health = s.healthcheck?.map((a) => this.text(s, a)) ?? null;
-    const opts = {
-      cwd: `${image.root}${image.workdir}`,
-      env: { PATH: containerEnv().PATH, ...image.env, ...env },
-      user: image.user,
-      echo: values.verbose,
-    };
-    return { argv, opts, health };
-  }
-}
 
 async function waitHealthy(c: Container, health: string[], opts: ContainerOptions, timeoutMs = 60_000) {
   const deadline = Date.now() + timeoutMs;
@@ -186,7 +95,7 @@ async function checkMissingSecrets(compose: (shell: Record<string, string | unde
   const results = await Promise.all(
     cases.map(async ([service, variable]) => {
       const c = compose({ ...shell, [variable]: undefined });
-      const net = new Network(c);
+      const net = new Network(c, loopback);
       await net.allocate();
       const { argv, opts } = net.service(c.services.get(service)!, image);
       return runOnce(`${service}-no-${variable}`, argv, opts, 30_000);
@@ -209,7 +118,8 @@ async function main() {
   const context = `${scratch}/context`;
   mkdirSync(context);
   log(`build context: ${copyContext(context)} files (.dockerignore applied) in ${context}`);
-  for (const name of values.demote) await demote(context, name);
+  for (const name of values.demote)
+    log(`--demote: ${name} moved to devDependencies in ${await demote(context, name)} (scratch copy)`);
   const stages = await buildStages(dockerfile, {
     context,
     scratch,
@@ -229,7 +139,7 @@ async function main() {
   await admin.connect();
   await admin.query(`CREATE DATABASE "${dbName}"`);
   await admin.end();
-  const net = new Network(compose);
+  const net = new Network(compose, loopback);
   await net.allocate();
   const byName = new Map<string, Container>();
   const completed = new Set<string>();
