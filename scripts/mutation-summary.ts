@@ -12,12 +12,13 @@ const EQUIVALENT = "test/mutation/equivalent.json";
 const SUMMARY = "test/mutation/summary.json";
 const THRESHOLD = 90;
 const reportOf = (target: string) => `reports/mutation/${target}.json`;
+/** Written by scripts/mutation.ts beside each report: wall time, load average (1 min) before and after. */
+export const runInfoOf = (target: string) => `reports/mutation/${target}.run.json`;
 
 /** The part of the mutation-testing-report schema read here. */
 interface Report {
   files: Record<string, { source: string; mutants: Mutant[] }>;
   framework?: { version?: string };
-  performance?: { setup: number; initialRun: number; mutation: number };
 }
 interface Mutant {
   mutatorName: string;
@@ -66,18 +67,20 @@ export function writeSummary(targets: string[]): boolean {
   const ignored = [];
   for (const target of targets.filter((t) => !missing.includes(t))) {
     const report = JSON.parse(readFileSync(reportOf(target), "utf8")) as Report;
-    const seconds = (ms = 0) => Math.round(ms / 1000);
-    const perf = report.performance;
+    const info = existsSync(runInfoOf(target))
+      ? (JSON.parse(readFileSync(runInfoOf(target), "utf8")) as {
+          seconds: number;
+          cpuSeconds: number;
+          load1: number[];
+        })
+      : null;
     runs.push({
       target,
       finishedAt: statSync(reportOf(target)).mtime.toISOString(),
       stryker: report.framework?.version ?? null,
-      seconds: perf && {
-        setup: seconds(perf.setup),
-        initialRun: seconds(perf.initialRun),
-        mutation: seconds(perf.mutation),
-        total: seconds(perf.setup + perf.initialRun + perf.mutation),
-      },
+      seconds: info?.seconds ?? null,
+      cpuSeconds: info?.cpuSeconds ?? null,
+      loadAverageBeforeAfter: info?.load1.map((l) => Math.round(l * 10) / 10) ?? null,
     });
     for (const [file, { source, mutants }] of Object.entries(report.files).sort(([a], [b]) => a.localeCompare(b))) {
       const count = (...statuses: Status[]) => mutants.filter((m) => statuses.includes(m.status)).length;

@@ -40,6 +40,13 @@ describe("names in each registered language", () => {
     expect(lookupCountry(input)).toBe(code);
   });
 
+  it.each([
+    ["Canada", "CA"],
+    ["Italia", "IT"],
+  ])("a name several languages share (%s) still names one country", (input, code) => {
+    expect(lookupCountry(input)).toBe(code);
+  });
+
   it("matches no language it was not given", () => {
     expect(lookupCountry("Ελλάδα")).toBeNull(); // Greek
   });
@@ -104,6 +111,8 @@ describe("flags", () => {
     ["🇩🇪", "DE"],
     [" 🇫🇷 ", "FR"],
     ["🇬🇧", "GB"],
+    ["🇦🇩", "AD"], // the first regional indicator, A
+    ["🇿🇦", "ZA"], // and the last, Z
     ["🇦🇦", null], // two regional indicators, but no country
     ["🇩", null],
     ["🇩🇪🇫🇷", null],

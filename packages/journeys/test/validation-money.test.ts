@@ -90,6 +90,7 @@ describe("ISO codes", () => {
     ["300 KES", "KES"], // starts like "k"
     ["300 BND", "BND"], // starts like "b"
     ["300   EUR", "EUR"],
+    ["300 US  dollars", "USD"], // inner runs of spaces count as one
   ])("%s → %s", (input, code) => {
     expect(validateMoney(input)).toEqual(money(300, code));
   });
@@ -154,6 +155,7 @@ describe("exactly one amount, nothing unknown around it", () => {
     ["300 k k", MONEY_ERROR],
     ["300 k XYZ", MONEY_ERROR],
     ["300 kilo", MONEY_ERROR],
+    ["300 k.EUR", MONEY_ERROR], // only a full stop at the very end is forgiven
     ["apples 300", MONEY_ERROR],
     ["300 apples", MONEY_ERROR],
     ["300 ab", MONEY_ERROR],
@@ -184,6 +186,8 @@ describe("exactly one amount, nothing unknown around it", () => {
     ["300 EUR. ", money(300, "EUR")],
     ["300.", money(300, null)],
     [".5", money(0.5, null)],
+    ["1'000 CHF", money(1000, "CHF")],
+    ["1\u2019000 CHF", money(1000, "CHF")],
     ["１００ ＥＵＲ", money(100, "EUR")], // full-width, folded by NFKC
     ["\u00A0$1\u00A0000\u00A0", money(1000, "USD")],
   ])("%j → %j", (input, expected) => {
