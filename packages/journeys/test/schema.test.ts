@@ -92,7 +92,8 @@ const SEED: Record<string, Col[]> = {
 };
 
 /** Columns the repository added to seed tables. */
-const ADDED: Record<string, string[]> = { journey_steps: ["removed_at"] };
+/** Columns added to the seed's tables (SPEC §10: new columns are additions), by table. */
+const ADDED: Record<string, string[]> = { journey_steps: ["removed_at"], journeys: ["steps_version"] };
 
 describe("migrated schema", () => {
   it("has exactly the expected tables in public; drizzle's journal lives in schema drizzle", async () => {
