@@ -91,7 +91,6 @@ const SEED: Record<string, Col[]> = {
   ],
 };
 
-/** Columns the repository added to seed tables. */
 /** Columns added to the seed's tables (SPEC §10: new columns are additions), by table. */
 const ADDED: Record<string, string[]> = { journey_steps: ["removed_at"], journeys: ["steps_version"] };
 
