@@ -30,7 +30,7 @@ import {
   startContainer,
 } from "./lib/image/containers.ts";
 import { copyContext, demote } from "./lib/image/context.ts";
-import { type BuiltStage, buildStages, parseDockerfile } from "./lib/image/dockerfile.ts";
+import { type BuiltStage, buildStages, parseDockerfile, stopRunning } from "./lib/image/dockerfile.ts";
 import { Network } from "./lib/image/network.ts";
 import { checkPages, connectBot, type Stack, walkSeedJourney } from "./lib/image/walk.ts";
 import { ROOT } from "./lib/procs.ts";
@@ -194,8 +194,9 @@ async function main() {
     if (byName.get("migrate") !== c && !c.running()) throw new Error(`${c.name} stopped:\n${c.lines.join("\n")}`);
 }
 
-async function cleanUp() {
+async function cleanUpOnce() {
   const t0 = Date.now();
+  await stopRunning();
   await Promise.all(containers.map((c) => c.stop()));
   const t1 = Date.now();
   try {
@@ -219,6 +220,13 @@ async function cleanUp() {
   rmSync(scratch, { recursive: true, force: true });
   log(`cleanup: stop ${t1 - t0} ms, db+redis ${t2 - t1} ms, rm ${Date.now() - t2} ms`);
 }
+
+/** Once, whoever asks first: the end of the run, a signal or the watchdog. */
+let cleaning: Promise<void> | null = null;
+const cleanUp = () => {
+  cleaning ??= cleanUpOnce();
+  return cleaning;
+};
 
 let failed = false;
 for (const signal of ["SIGINT", "SIGTERM"] as const)

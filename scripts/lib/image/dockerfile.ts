@@ -199,10 +199,27 @@ export function containerEnv(): { PATH: string; HOME: string } {
   };
 }
 
+/** RUN steps under way, each its own process group: stopped by stopRunning() when the test is interrupted. */
+const running = new Map<number, Promise<void>>();
+
+export async function stopRunning(): Promise<void> {
+  for (const pid of running.keys()) {
+    try {
+      process.kill(-pid, "SIGKILL");
+    } catch {
+      // already gone
+    }
+  }
+  await Promise.all(running.values());
+}
+
 /** Run to completion; on failure throw with the end of its output. */
 export function run(argv: string[], cwd: string, env: Record<string, string>, what: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(argv[0]!, argv.slice(1), { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(argv[0]!, argv.slice(1), { cwd, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
+    const pid = child.pid;
+    if (pid) running.set(pid, new Promise((done) => child.once("exit", () => done())));
+    child.once("exit", () => pid && running.delete(pid));
     let out = "";
     child.stdout.on("data", (d) => (out += d));
     child.stderr.on("data", (d) => (out += d));
