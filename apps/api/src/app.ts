@@ -12,6 +12,7 @@ import { registerSwagger } from "./plugins/swagger.ts";
 import { apiRoutes } from "./routes/api/index.ts";
 import { dashboardLogin } from "./routes/dashboard/login.ts";
 import { queueDashboard } from "./routes/dashboard/queues.ts";
+import { DashboardSessions } from "./routes/dashboard/sessions.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { telegramWebhookRoutes } from "./routes/telegram-webhook.ts";
 
@@ -75,9 +76,10 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(apiRoutes(deps), { prefix: "/api" });
   // Only the dashboard reads cookies: scoped to it, the cookie hooks stay off the webhook's path.
   await app.register(async (dashboard) => {
+    const sessions = new DashboardSessions(deps.redis, deps.config.queuePrefix);
     await dashboard.register(fastifyCookie);
-    await dashboard.register(dashboardLogin(deps));
-    await dashboard.register(queueDashboard(deps));
+    await dashboard.register(dashboardLogin(deps, sessions));
+    await dashboard.register(queueDashboard(deps, sessions));
   });
   return app;
 }

@@ -7,7 +7,7 @@ import { expiredToken, newTenant, tokenFor } from "./admin-support.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 const env = await createTestEnv();
-const { url } = await startTestApi(env);
+const { url, deps } = await startTestApi(env);
 const admin = tokenFor(newTenant(), "admin");
 const member = tokenFor(newTenant(), "member");
 
@@ -59,10 +59,41 @@ describe("queue dashboard at /admin/queues", () => {
     const asset = await assetPath();
     expect((await get(asset)).status).toBe(401);
     expect((await get(asset, { cookie: "journeys_admin=forged.token.value" })).status).toBe(401);
-    expect((await get(asset, { cookie: `journeys_admin=${expiredToken("t1")}` })).status).toBe(401);
-    expect((await get(asset, { cookie: `journeys_admin=${member}` })).status).toBe(403);
+    expect((await get(asset, { cookie: `journeys_admin=${"A".repeat(43)}` })).status).toBe(401);
+    // The cookie is a session id, never a bearer token: even a valid admin JWT there is refused.
+    expect((await get(asset, { cookie: `journeys_admin=${admin}` })).status).toBe(401);
     expect((await get("/admin/queues/api/queues", { authorization: `Bearer ${member}` })).status).toBe(403);
-    expect((await get(asset, { cookie: `journeys_admin=${admin}` })).status).toBe(200);
+    expect((await get(asset, { authorization: `Bearer ${expiredToken("t1")}` })).status).toBe(401);
+    expect((await get(asset, { authorization: `Bearer ${admin}` })).status).toBe(200);
+  });
+
+  it("opens a session only for a login posted from this site (Origin), never for a cross-site or Origin-less post", async () => {
+    const login = (headers: Record<string, string>) =>
+      fetch(`${url}/admin/login`, {
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded", ...headers },
+        body: new URLSearchParams({ token: admin }),
+        redirect: "manual",
+      });
+    for (const origin of ["http://evil.example", "null", `${url}.evil.example`]) {
+      const res = await login({ origin });
+      expect(res.status, origin).toBe(403);
+      expect(await res.text()).toMatch(/Origin is missing or another site/);
+      expect(res.headers.get("set-cookie"), origin).toBeNull();
+    }
+    const none = await login({});
+    expect(none.status).toBe(403);
+    await none.text();
+    const own = await login({ origin: url });
+    expect(own.status).toBe(303);
+    const cookie = own.headers.get("set-cookie") ?? "";
+    expect(cookie).toMatch(/^journeys_admin=[A-Za-z0-9_-]{43};/);
+    const out = await fetch(`${url}/admin/logout`, {
+      method: "POST",
+      headers: { cookie: cookie.split(";")[0]! },
+      redirect: "manual",
+    });
+    expect(out.status).toBe(303);
   });
 
   it("a browser logs in through the form and sees the product's queues", async () => {
@@ -90,8 +121,14 @@ describe("queue dashboard at /admin/queues", () => {
       await page.fill("textarea[name=token]", admin);
       await Promise.all([page.waitForURL(`${url}/admin/queues`), page.click("button[type=submit]")]);
       const [cookie] = await context.cookies();
-      expect(cookie).toMatchObject({ name: "journeys_admin", value: admin, path: "/admin", httpOnly: true });
+      expect(cookie).toMatchObject({ name: "journeys_admin", path: "/admin", httpOnly: true });
       expect(cookie?.sameSite).toBe("Strict");
+      // Only an opaque id: the token stays server-side, in Redis under QUEUE_PREFIX.
+      expect(cookie?.value).toMatch(/^[A-Za-z0-9_-]{43}$/);
+      const sessionKeys = () => deps.redis.keys(`${env.config.queuePrefix}:dashboard-session:*`);
+      expect(await sessionKeys()).toHaveLength(1);
+      const asCookie = { cookie: `journeys_admin=${cookie?.value}` };
+      expect((await get("/admin/queues/api/queues", asCookie)).status).toBe(200);
       for (const name of ["delays", "outbox", "maintenance"]) {
         await page.getByText(name, { exact: true }).first().waitFor({ timeout: 15_000 });
       }
@@ -100,6 +137,9 @@ describe("queue dashboard at /admin/queues", () => {
       const status = await page.evaluate(async () => (await fetch("/admin/logout", { method: "POST" })).status);
       expect(status).toBe(200); // fetch followed the 303 to the login form
       expect(await context.cookies()).toEqual([]);
+      // Logout revoked the session itself: the old cookie, replayed, opens nothing.
+      expect(await sessionKeys()).toHaveLength(0);
+      expect((await get("/admin/queues/api/queues", asCookie)).status).toBe(401);
       await page.goto(`${url}/admin/queues`);
       expect(new URL(page.url()).pathname).toBe("/admin/login");
     } finally {

@@ -18,9 +18,14 @@ const STATUS_NAMES: Record<number, string> = {
   413: "payload_too_large",
   415: "unsupported_media_type",
   429: "rate_limited",
+  503: "unavailable",
 };
 
-/** An error a hook or handler throws to answer a given 4xx status with its own message. */
+/** The short name of an error status, as every error body carries it. */
+export const statusName = (status: number) =>
+  STATUS_NAMES[status] ?? (status >= 500 ? "internal_error" : "bad_request");
+
+/** An error a hook or handler throws to answer a given status (4xx, or 503) with its own message. */
 export class HttpError extends Error {
   constructor(
     readonly statusCode: number,
@@ -107,6 +112,11 @@ export function registerErrorHandler(app: FastifyInstance) {
         error: "bad_request",
         message: "a value cannot be stored: text must not contain NUL characters or unpaired UTF-16 surrogates",
       });
+    }
+    if (err instanceof HttpError) {
+      return reply
+        .status(err.statusCode)
+        .send({ error: STATUS_NAMES[err.statusCode] ?? "bad_request", message: err.message });
     }
     const status = err.statusCode && err.statusCode >= 400 ? err.statusCode : 500;
     if (status >= 500) {

@@ -3,7 +3,7 @@ import type { FastifyInstance } from "fastify";
 
 /**
  * Security headers on every response (@fastify/helmet): X-Content-Type-Options: nosniff, framing
- * refused (X-Frame-Options and CSP frame-ancestors), no Referer across origins, and a Content
+ * refused (X-Frame-Options and CSP frame-ancestors), Referer only within this origin, and a Content
  * Security Policy that lets a page load only this server's own scripts, styles and API. The pages
  * served (Swagger UI at /docs, bull-board at /admin/queues, the login form) run within it — both
  * load scripts from files, not inline (bull-board's inline block is JSON data, which CSP does not
@@ -31,6 +31,9 @@ export async function registerSecurityHeaders(app: FastifyInstance): Promise<voi
       },
     },
     frameguard: { action: "deny" },
+    // Not helmet's no-referrer: under it a browser sends "Origin: null" with the login form's POST,
+    // and the login's Origin check (login CSRF) needs the real origin.
+    referrerPolicy: { policy: "same-origin" },
     hsts: false,
     crossOriginEmbedderPolicy: false,
   });

@@ -1,9 +1,11 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
+import type { FastifyRequest } from "fastify";
 import { Type } from "typebox";
 import type { ApiDeps } from "../../deps.ts";
 import { HttpError } from "../../plugins/errors.ts";
 import { DASHBOARD_RATE_LIMIT } from "../../plugins/rate-limit.ts";
-import { ADMIN_COOKIE, adminClaims, BOARD_PATH, LOGIN_PATH } from "./guard.ts";
+import { ADMIN_COOKIE, adminClaims, BOARD_PATH, LOGIN_PATH, LOGOUT_PATH } from "./guard.ts";
+import type { DashboardSessions } from "./sessions.ts";
 
 const escapeHtml = (s: string) =>
   s.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
@@ -29,8 +31,30 @@ const LoginBody = Type.Object(
   { additionalProperties: false },
 );
 
-/** GET/POST /admin/login and POST /admin/logout: how a browser gets and drops the dashboard cookie. */
-export function dashboardLogin(deps: ApiDeps): FastifyPluginAsyncTypebox {
+/**
+ * Login CSRF: another site must not log a browser in with the attacker's token. A browser names the
+ * page a POST comes from in Origin; only this server's own host (or PUBLIC_BASE_URL) may log in,
+ * and a POST without Origin (no browser omits it) is refused too.
+ */
+function checkOrigin(req: FastifyRequest, publicBaseUrl: string): void {
+  const origin = req.headers.origin;
+  let host: string | null = null;
+  try {
+    host = origin ? new URL(origin).host.toLowerCase() : null;
+  } catch {
+    host = null;
+  }
+  const own = [req.host.toLowerCase(), new URL(publicBaseUrl).host.toLowerCase()];
+  if (!host || !own.includes(host)) {
+    throw new HttpError(
+      403,
+      "log in from this site's own login form (the request's Origin is missing or another site)",
+    );
+  }
+}
+
+/** GET/POST /admin/login and POST /admin/logout: how a browser gets and drops its dashboard session. */
+export function dashboardLogin(deps: ApiDeps, sessions: DashboardSessions): FastifyPluginAsyncTypebox {
   return async (app) => {
     app.addHook("onRequest", app.rateLimit(DASHBOARD_RATE_LIMIT));
     // The form posts application/x-www-form-urlencoded; only this scope needs to read it.
@@ -59,22 +83,26 @@ export function dashboardLogin(deps: ApiDeps): FastifyPluginAsyncTypebox {
       {
         schema: {
           tags: ["dashboard"],
-          summary: "Verify an admin JWT and set the dashboard cookie, then redirect to /admin/queues",
+          summary: "Verify an admin JWT, open a dashboard session (cookie), then redirect to /admin/queues",
+          description:
+            "The session lives server-side (at most 8 h, never past the token's exp); the cookie holds only its " +
+            "random id. A POST whose Origin is missing or another site's is refused (login CSRF).",
           consumes: ["application/x-www-form-urlencoded", "application/json"],
           body: LoginBody,
           response: {
             303: Redirect("logged in: to /admin/queues"),
             401: Html("bad or expired token"),
-            403: Html("not an admin, or not an admin host"),
+            403: Html("not an admin, not an admin host, or a cross-site (or Origin-less) post"),
           },
         },
       },
       async (req, reply) => {
         const token = req.body.token.trim();
         try {
+          checkOrigin(req, deps.config.publicBaseUrl);
           const claims = adminClaims(app, deps, req, token);
-          const maxAge = Math.max(0, (claims.exp ?? 0) - Math.floor(Date.now() / 1000));
-          reply.setCookie(ADMIN_COOKIE, token, {
+          const { id, maxAge } = await sessions.create(claims);
+          reply.setCookie(ADMIN_COOKIE, id, {
             path: "/admin",
             httpOnly: true,
             sameSite: "strict",
@@ -83,7 +111,7 @@ export function dashboardLogin(deps: ApiDeps): FastifyPluginAsyncTypebox {
           });
           return reply.redirect(BOARD_PATH, 303);
         } catch (err) {
-          if (!(err instanceof HttpError)) throw err;
+          if (!(err instanceof HttpError) || err.statusCode >= 500) throw err;
           return reply
             .status(err.statusCode as 401 | 403)
             .headers(headers)
@@ -93,11 +121,19 @@ export function dashboardLogin(deps: ApiDeps): FastifyPluginAsyncTypebox {
     );
 
     app.post(
-      "/admin/logout",
+      LOGOUT_PATH,
       {
-        schema: { tags: ["dashboard"], summary: "Clear the dashboard cookie", response: { 303: Redirect("to login") } },
+        schema: {
+          tags: ["dashboard"],
+          summary: "End the dashboard session (deleted server-side) and clear its cookie",
+          response: { 303: Redirect("to login") },
+        },
       },
-      async (_req, reply) => reply.clearCookie(ADMIN_COOKIE, { path: "/admin" }).redirect(LOGIN_PATH, 303),
+      async (req, reply) => {
+        const id = req.cookies[ADMIN_COOKIE];
+        if (id) await sessions.delete(id);
+        return reply.clearCookie(ADMIN_COOKIE, { path: "/admin" }).redirect(LOGIN_PATH, 303);
+      },
     );
   };
 }
