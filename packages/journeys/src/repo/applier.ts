@@ -5,13 +5,14 @@
  */
 import type { Executor } from "../db/client.ts";
 import { runNamed } from "../db/named.ts";
-import type { ReEntryPolicy } from "../db/schema.ts";
+import type { journeyUserSessions, ReEntryPolicy } from "../db/schema.ts";
 import type { JourneyDef, SessionChange, SessionState, TransitionResult } from "../engine/types.ts";
 import { notFound } from "../errors.ts";
 import type { Effects } from "../queue/effects.ts";
 import { APPLY_INSERT, APPLY_UPDATE } from "./hot-sql.ts";
 import { stepsCache } from "./journey-defs.ts";
-import type { Session } from "./sessions.ts";
+
+type Session = typeof journeyUserSessions.$inferSelect;
 
 /** A session row as the hot reads return it: with its version and what the engine needs of its journey. */
 export type SessionRead = Session & {

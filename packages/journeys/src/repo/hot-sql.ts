@@ -5,7 +5,8 @@
  * decide nothing. The one condition of the lock-free write is the session's row version (`xmin`) as
  * it was read: the fast path applies a result only to the row it was computed from, and otherwise
  * falls back to the locking transaction. Anything else that looks like a condition here is a switch
- * set by a parameter (record this update or not, cancel pending rows or not). A rule written here
+ * set by a parameter (record this update or not, cancel pending rows or not), or a tenancy guard
+ * (only the tenant's own bot, the session's own journey's steps). A rule written here
  * is a bug even if its tests pass; packages/journeys/test/engine/parity.test.ts checks that the
  * locking and the lock-free path leave the same rows.
  */
@@ -37,7 +38,8 @@ export const CLAIM_UPDATE_SQL = `INSERT INTO processed_updates (bot_id, update_i
 /** Without locking or writing: whether the update was recorded, and the user's live sessions on the bot. */
 export const PEEK_LIVE = named<"tenant_id" | "bot_id" | "update_id" | "user_id">(
   "hot_peek_live",
-  `SELECT (SELECT count(*) FROM processed_updates p WHERE p.bot_id = :bot_id AND p.update_id = :update_id::bigint)::int AS seen,
+  `SELECT (SELECT count(*) FROM processed_updates p JOIN tenant_bots b ON b.bot_id = p.bot_id AND b.tenant_id = :tenant_id
+             WHERE p.bot_id = :bot_id AND p.update_id = :update_id::bigint)::int AS seen,
           live.*
      FROM (SELECT 1) one LEFT JOIN LATERAL (${liveOnBotSql}) live ON true ${RECENT_FIRST}`,
 );
@@ -75,13 +77,16 @@ export const LOCK_SESSION = named<"tenant_id" | "session_id">(
 );
 
 /**
- * After the CTE `upd` (the session written, with id, tenant_id, telegram_chat_id): the update
- * recorded, the session's pending rows cancelled, its messages queued in order, its delay rows
- * inserted, and the fired delay row marked — each only when its parameter asks for it.
+ * After the CTE `upd` (the session written, with id, tenant_id, journey_id, telegram_chat_id): the
+ * update recorded, the session's pending rows cancelled, its messages queued in order, its delay rows
+ * inserted, and the fired delay row marked — each only when its parameter asks for it. The joins on
+ * tenant_bots and journey_steps are tenancy guards, not rules: rows only for the tenant's own bot and
+ * the session's own journey, whatever result is handed in.
  */
-const writeAfterUpd = `claim AS (
+const writeAfterUpd = `bot AS (SELECT b.bot_id FROM tenant_bots b, upd WHERE b.tenant_id = upd.tenant_id AND b.bot_id = :bot_id),
+   claim AS (
      INSERT INTO processed_updates (bot_id, update_id, processed_at)
-     SELECT :bot_id, :update_id::bigint, now() FROM upd WHERE :update_id::bigint IS NOT NULL),
+     SELECT bot.bot_id, :update_id::bigint, now() FROM bot WHERE :update_id::bigint IS NOT NULL),
    cancel_delays AS (
      UPDATE journey_scheduled_messages d SET status = 'cancelled', error = 'session cancelled: ' || :cancel_reason::text
        FROM upd WHERE :cancel_reason::text IS NOT NULL
@@ -92,13 +97,14 @@ const writeAfterUpd = `claim AS (
         AND o.tenant_id = upd.tenant_id AND o.session_id = upd.id AND o.status = 'pending'),
    said AS (
      INSERT INTO journey_outbox (tenant_id, bot_id, session_id, telegram_chat_id, message_content)
-     SELECT upd.tenant_id, :bot_id, upd.id, upd.telegram_chat_id, jsonb_build_object('text', m.text)
-       FROM upd, jsonb_array_elements_text(:outbox::jsonb) WITH ORDINALITY m(text, n) ORDER BY m.n
+     SELECT upd.tenant_id, bot.bot_id, upd.id, upd.telegram_chat_id, jsonb_build_object('text', m.text)
+       FROM upd, bot, jsonb_array_elements_text(:outbox::jsonb) WITH ORDINALITY m(text, n) ORDER BY m.n
      RETURNING id),
    sched AS (
      INSERT INTO journey_scheduled_messages (tenant_id, session_id, step_id, telegram_chat_id, message_content, scheduled_for)
-     SELECT upd.tenant_id, upd.id, r."stepId", upd.telegram_chat_id, r.payload, r."scheduledFor"
-       FROM upd, jsonb_to_recordset(:schedule::jsonb) AS r("stepId" uuid, payload jsonb, "scheduledFor" timestamptz)
+     SELECT upd.tenant_id, upd.id, st.id, upd.telegram_chat_id, r.payload, r."scheduledFor"
+       FROM upd CROSS JOIN jsonb_to_recordset(:schedule::jsonb) AS r("stepId" uuid, payload jsonb, "scheduledFor" timestamptz)
+       JOIN journey_steps st ON st.id = r."stepId" AND st.journey_id = upd.journey_id
      RETURNING id, scheduled_for),
    fired AS (
      UPDATE journey_scheduled_messages f SET status = :fired_status::varchar, error = :fired_error::text,
@@ -134,7 +140,9 @@ export const APPLY_UPDATE = named<WriteParams | StateParams | "session_id" | "ve
             completed_at = :completed_at::timestamptz, last_activity_at = :last_activity_at::timestamptz
       WHERE s.tenant_id = :tenant_id AND s.id = :session_id::uuid
         AND (:version::text IS NULL OR s.xmin = :version::text::xid)
-     RETURNING s.id, s.tenant_id, s.telegram_chat_id),
+        AND (:current_step_id::uuid IS NULL OR EXISTS (SELECT 1 FROM journey_steps st
+              WHERE st.id = :current_step_id::uuid AND st.journey_id = s.journey_id))
+     RETURNING s.id, s.tenant_id, s.journey_id, s.telegram_chat_id),
    ${writeAfterUpd}`,
 );
 
@@ -152,8 +160,10 @@ export const APPLY_INSERT = named<
      SELECT j.tenant_id, j.id, :user_id::bigint, :chat_id::bigint, :status::varchar, :current_step_id::uuid,
             :answers_set::jsonb, :started_at::timestamptz, :completed_at::timestamptz, :last_activity_at::timestamptz
        FROM journeys j WHERE j.tenant_id = :tenant_id AND j.id = :journey_id::uuid
+       AND (:current_step_id::uuid IS NULL OR EXISTS (SELECT 1 FROM journey_steps st
+             WHERE st.id = :current_step_id::uuid AND st.journey_id = j.id))
      ON CONFLICT (journey_id, telegram_user_id) WHERE ${liveStatusSql("status")} DO NOTHING
-     RETURNING id, tenant_id, telegram_chat_id),
+     RETURNING id, tenant_id, journey_id, telegram_chat_id),
    ${writeAfterUpd}`,
 );
 

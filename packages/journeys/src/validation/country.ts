@@ -7,7 +7,7 @@ import it from "i18n-iso-countries/langs/it.json" with { type: "json" };
 import pt from "i18n-iso-countries/langs/pt.json" with { type: "json" };
 import ru from "i18n-iso-countries/langs/ru.json" with { type: "json" };
 import uk from "i18n-iso-countries/langs/uk.json" with { type: "json" };
-import type { ValidationResult } from "./index.ts";
+import type { ValidationResult } from "./types.ts";
 
 export const COUNTRY_ERROR =
   "I couldn't recognise that country. Please reply with a country name or its 2-letter code, for example Germany or DE.";

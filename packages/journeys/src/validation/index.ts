@@ -7,12 +7,12 @@ import { validateCountry } from "./country.ts";
 import { validateMoney } from "./money.ts";
 import { validateNumber } from "./number.ts";
 import { validateText } from "./text.ts";
+import type { ValidationResult } from "./types.ts";
 
 export const VALIDATION_KINDS = ["number", "text", "country", "money"] as const;
 export type ValidationKind = (typeof VALIDATION_KINDS)[number];
 
-export type NormalisedValue = number | string | { amount: number; currency: string | null };
-export type ValidationResult = { ok: true; value: NormalisedValue } | { ok: false; error: string };
+export type { NormalisedValue, ValidationResult } from "./types.ts";
 
 export function isValidationKind(x: unknown): x is ValidationKind {
   return typeof x === "string" && (VALIDATION_KINDS as readonly string[]).includes(x);

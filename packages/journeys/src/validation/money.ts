@@ -1,5 +1,5 @@
-import type { ValidationResult } from "./index.ts";
 import { canonicalDecimal } from "./number.ts";
+import type { ValidationResult } from "./types.ts";
 
 export const MONEY_ERROR = "Please reply with an amount, for example 1500, $1,000 or 250 EUR.";
 export const MONEY_NEGATIVE_ERROR = "The amount can't be negative. Please reply with an amount like 1500 or $1,000.";

@@ -1,4 +1,4 @@
-import type { ValidationResult } from "./index.ts";
+import type { ValidationResult } from "./types.ts";
 
 export const NUMBER_ERROR = "Please reply with a number, for example 42 or 3.5.";
 

@@ -1,4 +1,4 @@
-import type { ValidationResult } from "./index.ts";
+import type { ValidationResult } from "./types.ts";
 
 /** Telegram's own message limit, so a valid answer always fits in one message when echoed back. */
 export const MAX_TEXT_LENGTH = 4096;

@@ -114,6 +114,39 @@ describe("the reads", () => {
   });
 });
 
+describe("tenancy guards", () => {
+  it("peekLive does not tell another tenant whether an update of this bot was recorded", async () => {
+    const w = await journey();
+    expect(await w.repo.updates.claim(w.bot.botId, 42)).toBe(true);
+    expect((await w.repo.sessions.peekLive(w.bot.botId, 42, w.user)).seen).toBe(true);
+    expect(await repoFor(env, newTenant()).sessions.peekLive(w.bot.botId, 42, w.user)).toEqual({
+      seen: false,
+      live: [],
+    });
+  });
+
+  it("apply writes no rows for another tenant's bot, and never points a session at another journey's step", async () => {
+    const a = await journey();
+    const b = await journey();
+    const s = await b.onQuestion();
+    const read = (await b.repo.sessions.lock(s.id))!;
+    const result = transition(await b.repo.sessions.journeyOf(read), stateOf(read), { type: "text", text: "x" }, clock);
+    // A result handed in with A's bot: B's session is written, but no outbox row or update for A's bot.
+    const forged = await b.repo.sessions.apply(result, { botId: a.bot.botId, version: read.version, updateId: 5 });
+    expect(forged.applied).toBe(true);
+    expect(await outboxOf(env, s.id)).toEqual([]);
+    expect((await a.repo.sessions.peekLive(a.bot.botId, 5, a.user)).seen).toBe(false);
+    // A result that points B's session at A's step writes nothing.
+    const change = { ...result.changes[0]!, session: { ...result.changes[0]!.session, currentStepId: a.steps[1]!.id } };
+    await expect(b.repo.sessions.apply({ ...result, changes: [change] }, { botId: b.bot.botId })).rejects.toMatchObject(
+      {
+        code: "NOT_FOUND",
+      },
+    );
+    expect((await sessionRow(env, s.id))?.currentStepId).toBe(b.steps[0]!.id);
+  });
+});
+
 describe("the applier", () => {
   it("writes the session, its messages in order and its delay row; merges the answers stored", async () => {
     const w = await journey();
