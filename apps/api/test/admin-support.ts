@@ -76,16 +76,29 @@ export async function tenantWithBot(app: FastifyInstance, env: TestEnv, role: "a
   return { tenant, bot, as: client(app, tokenFor(tenant, role)) };
 }
 
-/** Create a journey through the API (asserting 201); returns its JSON. */
-export async function createJourney(as: Client, botId: string, extra: object = {}) {
-  const res = await as.post("/api/journeys", { bot_id: botId, name: "Broker Sign Up", ...extra });
+/**
+ * Create a journey through the API (asserting 201); returns its JSON. With `status: "active"` it is
+ * created as draft, given one message step, then activated (no journey is active without steps).
+ */
+export async function createJourney(as: Client, botId: string, extra: { status?: string } & object = {}) {
+  const { status, ...rest } = extra;
+  const first = status === "active" ? rest : extra;
+  const res = await as.post("/api/journeys", { bot_id: botId, name: "Broker Sign Up", ...first });
   if (res.statusCode !== 201) throw new Error(`create journey: ${res.statusCode} ${res.body}`);
-  return res.json();
+  if (status !== "active") return res.json();
+  const id = res.json().id as string;
+  const steps = await as.put(`/api/journeys/${id}/steps`, { steps: [MESSAGE] });
+  if (steps.statusCode !== 200) throw new Error(`steps: ${steps.body}`);
+  const activated = await as.put(`/api/journeys/${id}`, { status: "active" });
+  if (activated.statusCode !== 200) throw new Error(`activate: ${activated.body}`);
+  const { triggers: _t, ...journey } = activated.json();
+  return journey;
 }
 
 /** Create an active journey with a deep link and the given steps through the API; returns its id. */
 export async function activeJourney(as: Client, botId: string, startParam: string, steps: object[]) {
-  const created = await as.post("/api/journeys", { bot_id: botId, name: `J ${startParam}`, status: "active" });
+  // A journey becomes active only once it has steps: draft, steps, trigger, then activate.
+  const created = await as.post("/api/journeys", { bot_id: botId, name: `J ${startParam}` });
   if (created.statusCode !== 201) throw new Error(`create journey: ${created.body}`);
   const id = created.json().id as string;
   const trig = await as.post(`/api/journeys/${id}/triggers`, {
@@ -95,6 +108,8 @@ export async function activeJourney(as: Client, botId: string, startParam: strin
   if (trig.statusCode !== 200) throw new Error(`trigger: ${trig.body}`);
   const put = await as.put(`/api/journeys/${id}/steps`, { steps });
   if (put.statusCode !== 200) throw new Error(`steps: ${put.body}`);
+  const activate = await as.put(`/api/journeys/${id}`, { status: "active" });
+  if (activate.statusCode !== 200) throw new Error(`activate: ${activate.body}`);
   return id;
 }
 

@@ -204,11 +204,11 @@ describe("step kinds", () => {
     expect(texts).toHaveLength(4); // and one default re-prompt for "Narnia"
   });
 
-  it("a journey without steps completes at once", async () => {
-    const { journey } = await tenantWithJourney(env, { bot, startParam: "empty", steps: [] });
+  it("a journey without steps cannot be activated, so its link starts nothing", async () => {
+    const { journey, repo } = await tenantWithJourney(env, { bot, startParam: "empty", steps: [], status: "draft" });
+    await expect(repo.journeys.update(journey.id, { status: "active" })).rejects.toThrow(/at least one step/);
     const user = h.newUser();
     await bot.say(user, "/start empty");
-    const [session] = await sessionsOfUser(h.env, user);
-    expect(session).toMatchObject({ journeyId: journey.id, status: "completed" });
+    expect(await sessionsOfUser(h.env, user)).toEqual([]);
   });
 });

@@ -90,12 +90,14 @@ export class AdminClient {
   /** An active journey of `steps` on the bot, started by the deep link `startParam`; returns its id. */
   async createJourney(bot: Bot, opts: { startParam: string; steps: StepSpec[]; name?: string }): Promise<string> {
     const name = opts.name ?? `journey ${opts.startParam}`;
-    const j = await this.ok<{ id: string }>("POST", "/api/journeys", { bot_id: bot.botId, name, status: "active" });
+    // Draft first: a journey is activated only once it has steps.
+    const j = await this.ok<{ id: string }>("POST", "/api/journeys", { bot_id: bot.botId, name });
     await this.ok("PUT", `/api/journeys/${j.id}/steps`, { steps: opts.steps });
     await this.ok("POST", `/api/journeys/${j.id}/triggers`, {
       trigger_type: "telegram_deeplink",
       trigger_config: { start_param: opts.startParam },
     });
+    await this.ok("PUT", `/api/journeys/${j.id}`, { status: "active" });
     return j.id;
   }
 

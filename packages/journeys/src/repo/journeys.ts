@@ -48,8 +48,26 @@ export class JourneysRepo {
     if (!bot) throw invalid(`bot_id "${botId}" is not a bot connected by this tenant`);
   }
 
+  /** An active journey with no steps would start sessions that complete at once, sending nothing. */
+  private async assertHasSteps(journeyId: string | null) {
+    const [row] =
+      journeyId === null
+        ? []
+        : await this.s.db
+            .select({ id: journeySteps.id })
+            .from(journeySteps)
+            .where(and(eq(journeySteps.journeyId, journeyId), isNull(journeySteps.removedAt)))
+            .limit(1);
+    if (!row) {
+      throw invalid(
+        "a journey needs at least one step to be active: create it as draft, PUT its steps, then set status active",
+      );
+    }
+  }
+
   async create(fields: JourneyFields): Promise<Journey> {
     await this.assertBot(fields.botId);
+    if (fields.status === "active") await this.assertHasSteps(null);
     const [row] = await this.s.db
       .insert(journeys)
       .values({
@@ -103,6 +121,8 @@ export class JourneysRepo {
         }
       }
     }
+    // After the deep-link check, so a clash is reported as such whatever the steps.
+    if (changes.status === "active") await this.assertHasSteps(id);
     const [row] = await this.s.db
       .update(journeys)
       .set({ ...changes, updatedAt: sql`now()` })

@@ -74,7 +74,9 @@ describe("deep-link uniqueness per bot", () => {
   it("another tenant's bot may use the same param", async () => {
     const theirs = await addBot(env, "other-tenant");
     const other = repoFor(env, "other-tenant");
-    const j = await other.journeys.create({ botId: theirs.botId, name: "theirs", status: "active" });
+    const j = await other.journeys.create({ botId: theirs.botId, name: "theirs" });
+    await other.setSteps(j.id, steps);
+    await other.journeys.update(j.id, { status: "active" });
     await other.journeys.upsertTrigger(j.id, deeplink("promo"));
     expect((await other.journeys.activeByDeeplink(theirs.botId, "promo"))?.id).toBe(j.id);
   });

@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { createTestEnv } from "../../../../test/support/context.ts";
 import { addBot, repoFor } from "../../../../test/support/fixtures.ts";
-import type { JourneyFields } from "../../src/repo/index.ts";
+import type { JourneyFields, TenantRepository } from "../../src/repo/index.ts";
 import { expectDomainError, newTenant } from "./helpers.ts";
 
 const env = await createTestEnv();
@@ -12,6 +12,13 @@ async function tenantWithBot() {
   const repo = repoFor(env, tenantId);
   const bot = await addBot(env, tenantId);
   return { tenantId, repo, bot };
+}
+
+/** A journey becomes active only with steps: created as draft, one step, then activated. */
+async function createActive(repo: TenantRepository, fields: JourneyFields) {
+  const j = await repo.journeys.create(fields);
+  await repo.setSteps(j.id, [{ step_type: "message", config: { text: "hi" } }]);
+  return repo.journeys.update(j.id, { status: "active" });
 }
 
 const deeplink = (start_param: string, isActive = true) => ({
@@ -129,9 +136,9 @@ describe("triggers", () => {
 
   it("a start_param used by an active journey of the same bot is a CONFLICT", async () => {
     const { tenantId, repo, bot } = await tenantWithBot();
-    const active = await repo.journeys.create({ botId: bot.botId, name: "active", status: "active" });
+    const active = await createActive(repo, { botId: bot.botId, name: "active" });
     await repo.journeys.upsertTrigger(active.id, deeplink("promo"));
-    const rival = await repo.journeys.create({ botId: bot.botId, name: "rival", status: "active" });
+    const rival = await createActive(repo, { botId: bot.botId, name: "rival" });
     await expectDomainError(repo.journeys.upsertTrigger(rival.id, deeplink("promo")), "CONFLICT", /promo/);
     // An inactive trigger or another param is fine.
     await repo.journeys.upsertTrigger(rival.id, deeplink("promo", false));
@@ -139,6 +146,7 @@ describe("triggers", () => {
 
     // A draft journey may hold the param, but activating it clashes.
     const draft = await repo.journeys.create({ botId: bot.botId, name: "draft" });
+    await repo.setSteps(draft.id, [{ step_type: "message", config: { text: "hi" } }]);
     await repo.journeys.upsertTrigger(draft.id, deeplink("promo"));
     await expectDomainError(repo.journeys.update(draft.id, { status: "active" }), "CONFLICT");
     expect((await repo.journeys.get(draft.id)).status).toBe("draft");
@@ -149,19 +157,19 @@ describe("triggers", () => {
 
     // Another bot of the same tenant, or another tenant's bot, may use the same param.
     const bot2 = await addBot(env, tenantId);
-    const onBot2 = await repo.journeys.create({ botId: bot2.botId, name: "bot2", status: "active" });
+    const onBot2 = await createActive(repo, { botId: bot2.botId, name: "bot2" });
     await repo.journeys.upsertTrigger(onBot2.id, deeplink("promo"));
     const other = await tenantWithBot();
-    const theirs = await other.repo.journeys.create({ botId: other.bot.botId, name: "t", status: "active" });
+    const theirs = await createActive(other.repo, { botId: other.bot.botId, name: "t" });
     await other.repo.journeys.upsertTrigger(theirs.id, deeplink("promo"));
   });
 
   it("moving an active journey to a bot whose param is taken is a CONFLICT", async () => {
     const { tenantId, repo, bot } = await tenantWithBot();
     const bot2 = await addBot(env, tenantId);
-    const a = await repo.journeys.create({ botId: bot.botId, name: "a", status: "active" });
+    const a = await createActive(repo, { botId: bot.botId, name: "a" });
     await repo.journeys.upsertTrigger(a.id, deeplink("same"));
-    const b = await repo.journeys.create({ botId: bot2.botId, name: "b", status: "active" });
+    const b = await createActive(repo, { botId: bot2.botId, name: "b" });
     await repo.journeys.upsertTrigger(b.id, deeplink("same"));
     await expectDomainError(repo.journeys.update(b.id, { botId: bot.botId }), "CONFLICT");
   });
@@ -171,7 +179,7 @@ describe("activeByDeeplink", () => {
   it("finds only this tenant's active journey with an active trigger on this bot", async () => {
     const { tenantId, repo, bot } = await tenantWithBot();
     const bot2 = await addBot(env, tenantId);
-    const j = await repo.journeys.create({ botId: bot.botId, name: "j", status: "active" });
+    const j = await createActive(repo, { botId: bot.botId, name: "j" });
     await repo.journeys.upsertTrigger(j.id, deeplink("go"));
     expect((await repo.journeys.activeByDeeplink(bot.botId, "go"))?.id).toBe(j.id);
     expect(await repo.journeys.activeByDeeplink(bot.botId, "GO")).toBeNull();
@@ -191,7 +199,7 @@ describe("activeByDeeplink", () => {
 
   it("a manual trigger whose config carries a start_param does not match", async () => {
     const { repo, bot } = await tenantWithBot();
-    const j = await repo.journeys.create({ botId: bot.botId, name: "j", status: "active" });
+    const j = await createActive(repo, { botId: bot.botId, name: "j" });
     await repo.journeys.upsertTrigger(j.id, { triggerType: "manual", triggerConfig: { start_param: "m" } });
     expect(await repo.journeys.activeByDeeplink(bot.botId, "m")).toBeNull();
   });

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import type { ApiDeps } from "../../deps.ts";
+import { HttpError } from "../../plugins/errors.ts";
 import { bearer, errors, IdParams } from "../../schemas/common.ts";
 import { PutStepsBody, PutStepsResult, StepList, stepOut } from "../../schemas/steps.ts";
 import { tenantRepo } from "./tenant-repo.ts";
@@ -41,7 +42,11 @@ export function stepRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
         },
       },
       async (req) => {
-        const result = await tenantRepo(deps, req).setSteps(req.params.id, req.body.steps);
+        const repo = tenantRepo(deps, req);
+        if (req.body.steps.length === 0 && (await repo.journeys.get(req.params.id)).status === "active") {
+          throw new HttpError(400, "an active journey needs at least one step: pause it (status paused) first");
+        }
+        const result = await repo.setSteps(req.params.id, req.body.steps);
         return {
           journey_id: req.params.id,
           steps: result.steps.map(stepOut),
