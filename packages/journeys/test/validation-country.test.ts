@@ -69,6 +69,10 @@ describe("name keys", () => {
     ["...Japan...", "JP"],
     ["Holland!", "NL"],
     ["(usa)", "US"],
+    ["((DE))", "DE"],
+    ["DE!!", "DE"],
+    ["Falkland Islands (Malvinas)", "FK"], // the library's name ends in ")"
+    ["Saint Martin (French part)", "MF"],
   ])("%j → %s", (input, code) => {
     expect(lookupCountry(input)).toBe(code);
   });
@@ -80,6 +84,7 @@ describe("name keys", () => {
     "cote d ivoire", // the apostrophe is removed, not turned into a space
     "Ge rmany",
     "Congo", // CG or CD: refused, not guessed
+    "Saint Vincent and Grenadines", // "the" is dropped only in front; inner words must all be there
   ])("%j is no country", (input) => {
     expect(lookupCountry(input)).toBeNull();
   });
@@ -117,6 +122,7 @@ describe("flags", () => {
     ["🇩", null],
     ["🇩🇪🇫🇷", null],
     ["🇩🇪🇩", null],
+    ["🇩🇪🇺", null], // three indicators spell DEU, an alpha-3 code, but no flag
   ])("%s → %j", (input, code) => {
     expect(lookupCountry(input)).toBe(code);
   });

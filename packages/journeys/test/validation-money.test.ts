@@ -156,6 +156,7 @@ describe("exactly one amount, nothing unknown around it", () => {
     ["300 k XYZ", MONEY_ERROR],
     ["300 kilo", MONEY_ERROR],
     ["300 k.EUR", MONEY_ERROR], // only a full stop at the very end is forgiven
+    ["300 EUR.x", MONEY_ERROR],
     ["apples 300", MONEY_ERROR],
     ["300 apples", MONEY_ERROR],
     ["300 ab", MONEY_ERROR],
