@@ -37,9 +37,12 @@ describe("POST and GET /api/journeys", () => {
     const b = await tenantWithBot(app, env);
     const mine = await journeyOf(a.as, a.bot.botId);
     await journeyOf(b.as, b.bot.botId);
+    // A tenant cannot be chosen by query: an unknown parameter is refused outright.
     const res = await a.as.get(`/api/journeys?tenant_id=${b.tenant}`);
-    expect(res.statusCode).toBe(200);
-    expect(res.json().journeys.map((j: { id: string }) => j.id)).toEqual([mine.id]);
+    expect(res.statusCode).toBe(400);
+    expect(res.json().message).toMatch(/unknown field "tenant_id"/);
+    const own = await a.as.get("/api/journeys");
+    expect(own.json().journeys.map((j: { id: string }) => j.id)).toEqual([mine.id]);
   });
 
   it("GET /api/journeys/:id returns the journey with its triggers", async () => {

@@ -72,7 +72,7 @@ describe("GET /api/journeys/debug/sessions (admin only)", () => {
     for (const [query, reason] of [
       ["limit=0", /querystring\/limit must be >= 1/],
       ["limit=501", /querystring\/limit must be <= 500/],
-      ["limit=ten", /querystring\/limit must be integer/],
+      ["limit=ten", /querystring\/limit must be a whole number/],
       ["tenant_id=other", /querystring: unknown field "tenant_id"/],
     ] as const) {
       const res = await as.get(`/api/journeys/debug/sessions?${query}`);

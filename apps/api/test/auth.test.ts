@@ -71,7 +71,7 @@ describe("authentication on every admin API route", () => {
     for (const role of ["admin", "member"] as const) {
       const res = await call(app, { method: "GET", url: "/api/journeys", token: tokenFor(newTenant(), role) });
       expect(res.statusCode).toBe(200);
-      expect(res.json()).toEqual({ journeys: [] });
+      expect(res.json()).toEqual({ journeys: [], next_offset: null });
     }
   });
 });

@@ -42,7 +42,27 @@ export const Journey = Type.Object({
   created_at: Nullable(Timestamp),
   updated_at: Nullable(Timestamp),
 });
-export const JourneyList = Type.Object({ journeys: Type.Array(Journey) });
+export const JOURNEY_PAGE_DEFAULT = 50;
+export const JourneyListQuery = Type.Object(
+  {
+    limit: Type.Optional(
+      Type.Integer({ minimum: 1, maximum: 200, default: JOURNEY_PAGE_DEFAULT, description: "page size (1–200)" }),
+    ),
+    offset: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        maximum: 1_000_000,
+        default: 0,
+        description: "journeys to skip (next_offset of the page before)",
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+export const JourneyList = Type.Object({
+  journeys: Type.Array(Journey),
+  next_offset: Nullable(Type.Integer({ description: "offset of the next page; null on the last page" })),
+});
 /** One journey with its triggers (there is no separate trigger listing). */
 export const JourneyDetail = Type.Object({ ...Journey.properties, triggers: Type.Array(Trigger) });
 

@@ -82,12 +82,17 @@ export class JourneysRepo {
     return row!;
   }
 
-  list(): Promise<Journey[]> {
-    return this.s.db
+  /** Newest first; a page of `limit` from `offset` when given (the id breaks ties, so pages are stable). */
+  list(page: { limit?: number; offset?: number } = {}): Promise<Journey[]> {
+    const q = this.s.db
       .select()
       .from(journeys)
       .where(eq(journeys.tenantId, this.s.tenantId))
-      .orderBy(desc(journeys.createdAt), asc(journeys.id));
+      .orderBy(desc(journeys.createdAt), asc(journeys.id))
+      .$dynamic();
+    if (page.limit !== undefined) q.limit(page.limit);
+    if (page.offset) q.offset(page.offset);
+    return q;
   }
 
   async get(id: string, opts: { forUpdate?: boolean } = {}): Promise<Journey> {

@@ -3,6 +3,7 @@ import type { ApiDeps } from "../../deps.ts";
 import { verifyJwt } from "../../plugins/auth.ts";
 import { refuseLoneSurrogates } from "../../plugins/json-body.ts";
 import { API_IP_RATE_LIMIT, API_RATE_LIMIT, silentRateLimit } from "../../plugins/rate-limit.ts";
+import { strictIntegerQuery } from "../../plugins/strict-query.ts";
 import { botRoutes } from "./bots.ts";
 import { debugRoutes } from "./debug.ts";
 import { journeyRoutes } from "./journeys.ts";
@@ -19,6 +20,7 @@ export function apiRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
     app.addHook("onRequest", app.auth([verifyJwt]));
     app.addHook("onRequest", app.rateLimit(API_RATE_LIMIT));
     app.addHook("preValidation", refuseLoneSurrogates);
+    app.addHook("preValidation", strictIntegerQuery);
     await app.register(botRoutes(deps));
     // Registered before /journeys/:id only for readability: find-my-way ranks the static
     // segment "debug" above the ":id" parameter whatever the order.

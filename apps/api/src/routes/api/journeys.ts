@@ -3,9 +3,11 @@ import type { ApiDeps } from "../../deps.ts";
 import { bearer, errors, IdParams } from "../../schemas/common.ts";
 import {
   CreateJourneyBody,
+  JOURNEY_PAGE_DEFAULT,
   Journey,
   JourneyDetail,
   JourneyList,
+  JourneyListQuery,
   journeyFields,
   journeyOut,
   UpdateJourneyBody,
@@ -19,8 +21,26 @@ export function journeyRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
   return async (app) => {
     app.get(
       "/journeys",
-      { schema: { tags, summary: "List journeys", security: bearer, response: { 200: JourneyList, ...errors() } } },
-      async (req) => ({ journeys: (await tenantRepo(deps, req).journeys.list()).map(journeyOut) }),
+      {
+        schema: {
+          tags,
+          summary: "List journeys, newest first, a page at a time",
+          description: "Pages of `limit` (default 50) from `offset`; `next_offset` is null on the last page.",
+          security: bearer,
+          querystring: JourneyListQuery,
+          response: { 200: JourneyList, ...errors(400) },
+        },
+      },
+      async (req) => {
+        const limit = req.query.limit ?? JOURNEY_PAGE_DEFAULT;
+        const offset = req.query.offset ?? 0;
+        // One row more than the page tells whether another page follows.
+        const rows = await tenantRepo(deps, req).journeys.list({ limit: limit + 1, offset });
+        return {
+          journeys: rows.slice(0, limit).map(journeyOut),
+          next_offset: rows.length > limit ? offset + limit : null,
+        };
+      },
     );
 
     app.post(
