@@ -33,11 +33,21 @@ describe("POST /api/bots", () => {
     expect(hook?.secretToken).toMatch(/^[A-Za-z0-9_-]{16,}$/);
   });
 
-  it("defaults bot_id to the bot's Telegram username", async () => {
+  it("defaults bot_id to the bot's numeric Telegram id, which no other tenant can take first", async () => {
     const token = newToken();
+    const telegramId = token.split(":")[0]!;
+    // Another tenant tries to squat the owner's default ids with a bot of its own.
+    const squatter = client(app, tokenFor(newTenant()));
+    const squat = await squatter.post("/api/bots", { token: newToken(), bot_id: telegramId });
+    expect(squat.statusCode).toBe(400);
+    expect(squat.json().message).toMatch(/digits only is reserved for the bot's own Telegram id/);
+    expect((await squatter.post("/api/bots", { token: newToken(), bot_id: `bot${telegramId}_bot` })).statusCode).toBe(
+      201,
+    );
     const res = await client(app, tokenFor(newTenant())).post("/api/bots", { token });
     expect(res.statusCode).toBe(201);
-    expect(res.json().bot_id).toBe(`bot${token.split(":")[0]}_bot`);
+    expect(res.json().bot_id).toBe(telegramId);
+    expect(res.json().webhook_url).toBe(`${url}/telegram/webhook/${telegramId}`);
   });
 
   it("answers 400 with Telegram's description when Telegram refuses the token", async () => {

@@ -5,7 +5,9 @@ import { BotId, Timestamp } from "./common.ts";
 export const ConnectBotBody = Type.Object(
   {
     token: Type.String({ minLength: 1, maxLength: 200, description: "the bot token from @BotFather" }),
-    bot_id: Type.Optional(BotId("our id for the bot (default: its Telegram username)")),
+    bot_id: Type.Optional(
+      BotId("our id for the bot (default: its numeric Telegram id; a digits-only bot_id must be that id)"),
+    ),
   },
   { additionalProperties: false },
 );

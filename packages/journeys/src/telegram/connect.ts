@@ -42,7 +42,12 @@ export async function connectBot(
   } catch (err) {
     throw new DomainError("TELEGRAM_REJECTED", `getMe failed: ${telegramReason(err)}`);
   }
-  const botId = input.botId ?? me.username;
+  // The default is the Telegram bot's own numeric id, and an all-digit bot_id is reserved for it:
+  // a public username (the old default) could be claimed by another tenant before the owner came.
+  if (input.botId !== undefined && /^\d+$/.test(input.botId) && input.botId !== String(me.id)) {
+    throw invalid(`a bot_id of digits only is reserved for the bot's own Telegram id (${me.id})`);
+  }
+  const botId = input.botId ?? String(me.id);
   const webhookUrl = `${deps.publicBaseUrl}${webhookPath(botId)}`;
   const log = deps.log.child({ tenant_id: tenantId, bot_id: botId });
   const repo = new TenantRepository(deps.db, tenantId, deps.encryptionKey);

@@ -111,6 +111,6 @@ describe("connectBot", () => {
     const err = await rejection(connectBot(deps, "intruder", { token }));
     expect(err.code).toBe("CONFLICT");
     expect(await repoFor(env, "intruder").bots.list()).toEqual([]);
-    expect((await repoFor(env, "acme").bots.credentials(`bot${idOf(token)}_bot`)).token).toBe(token);
+    expect((await repoFor(env, "acme").bots.credentials(String(idOf(token)))).token).toBe(token);
   });
 });
