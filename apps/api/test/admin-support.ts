@@ -38,7 +38,7 @@ export const expiredToken = (tenant: string) => tokenFor(tenant, "admin", { iat:
 export const newTenant = (label = "t") => `${label}-${randomBytes(4).toString("hex")}`;
 
 export interface Call {
-  method: "GET" | "POST" | "PUT";
+  method: "GET" | "POST" | "PUT" | "DELETE";
   url: string;
   token?: string;
   body?: unknown;

@@ -45,6 +45,9 @@ describe("OpenAPI", () => {
       [
         "POST /api/bots",
         "GET /api/bots",
+        "DELETE /api/bots/{botId}",
+        "DELETE /api/journeys/{id}",
+        "DELETE /api/journeys/{id}/triggers/{triggerId}",
         "GET /api/journeys",
         "POST /api/journeys",
         "GET /api/journeys/{id}",

@@ -1,6 +1,6 @@
-import { and, asc, eq, isNull, sql } from "drizzle-orm";
+import { and, asc, eq, isNull, ne, sql } from "drizzle-orm";
 import { decryptSecret, encryptSecret, randomSecret } from "../crypto.ts";
-import { tenantBots } from "../db/schema.ts";
+import { journeys, tenantBots } from "../db/schema.ts";
 import { conflict, notFound } from "../errors.ts";
 import type { Scope } from "./scope.ts";
 
@@ -85,6 +85,28 @@ export class BotsRepo {
       .where(and(eq(tenantBots.tenantId, this.s.tenantId), eq(tenantBots.botId, botId)));
     if (!row) throw notFound("bot");
     return summarize(row);
+  }
+
+  /**
+   * Remove this tenant's bot. A journey still on it (any status but archived) makes it a conflict:
+   * its sessions would be left without a bot to speak through.
+   */
+  async remove(botId: string): Promise<void> {
+    const [inUse] = await this.s.db
+      .select({ id: journeys.id, name: journeys.name })
+      .from(journeys)
+      .where(and(eq(journeys.tenantId, this.s.tenantId), eq(journeys.botId, botId), ne(journeys.status, "archived")))
+      .limit(1);
+    if (inUse) {
+      throw conflict(
+        `bot_id "${botId}" is used by journey ${inUse.id} ("${inUse.name}"): archive it or move it to another bot first`,
+      );
+    }
+    const removed = await this.s.db
+      .delete(tenantBots)
+      .where(and(eq(tenantBots.tenantId, this.s.tenantId), eq(tenantBots.botId, botId)))
+      .returning({ botId: tenantBots.botId });
+    if (removed.length === 0) throw notFound("bot");
   }
 
   /** Decrypts the token: only for code that is about to call Telegram with it. */

@@ -150,6 +150,17 @@ export class JourneysRepo {
     return this.triggers(journeyId);
   }
 
+  /** Delete one trigger of the journey; NOT_FOUND when the journey or the trigger is not this tenant's. */
+  async deleteTrigger(journeyId: string, triggerId: string): Promise<void> {
+    await this.get(journeyId);
+    if (!isUuid(triggerId)) throw notFound("trigger");
+    const removed = await this.s.db
+      .delete(journeyTriggers)
+      .where(and(eq(journeyTriggers.id, triggerId), eq(journeyTriggers.journeyId, journeyId)))
+      .returning({ id: journeyTriggers.id });
+    if (removed.length === 0) throw notFound("trigger");
+  }
+
   /** One trigger per (journey, trigger_type): insert it or replace its config and is_active. */
   upsertTrigger(
     journeyId: string,

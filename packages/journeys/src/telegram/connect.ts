@@ -74,3 +74,26 @@ export async function connectBot(
   log.info({ username: me.username, webhook_url: webhookUrl }, "bot connected and webhook set");
   return { bot, webhookUrl };
 }
+
+/**
+ * Disconnect a tenant's bot: deleteWebhook (Telegram stops delivering) and remove the row, in one
+ * transaction, so a bot Telegram still delivers to is not left without its row. A token Telegram no
+ * longer accepts (401: revoked) cannot delete the webhook, but Telegram delivers nothing for it
+ * either: the bot is removed all the same.
+ */
+export async function disconnectBot(deps: ConnectDeps, tenantId: string, botId: string): Promise<void> {
+  const repo = new TenantRepository(deps.db, tenantId, deps.encryptionKey);
+  await repo.transaction(async (r) => {
+    const { token } = await r.bots.credentials(botId);
+    await r.bots.remove(botId);
+    const api = createApi(token, deps.telegramApiRoot, { retry: { maxRetryAttempts: 2, maxDelaySeconds: 5 } });
+    try {
+      await api.deleteWebhook({ drop_pending_updates: false });
+    } catch (err) {
+      if (!(err instanceof GrammyError && err.error_code === 401)) {
+        throw new DomainError("TELEGRAM_REJECTED", `deleteWebhook failed: ${telegramReason(err)}`);
+      }
+    }
+  });
+  deps.log.child({ tenant_id: tenantId, bot_id: botId }).info("bot disconnected and webhook deleted");
+}

@@ -1,12 +1,20 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
-import { connectBot, type Logger, webhookPath } from "@journeys/core";
+import { connectBot, disconnectBot, type Logger, webhookPath } from "@journeys/core";
+import { Type } from "typebox";
 import type { ApiDeps } from "../../deps.ts";
 import { BotList, botOut, ConnectBotBody, ConnectedBot } from "../../schemas/bots.ts";
-import { bearer, errors } from "../../schemas/common.ts";
+import { BotId, bearer, errors } from "../../schemas/common.ts";
 import { tenantRepo } from "./tenant-repo.ts";
 
 export function botRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
   const webhookUrl = (botId: string) => `${deps.config.publicBaseUrl}${webhookPath(botId)}`;
+  const connectDeps = (req: { log: unknown }) => ({
+    db: deps.db.db,
+    encryptionKey: deps.config.botTokenEncryptionKey,
+    telegramApiRoot: deps.config.telegramApiRoot,
+    publicBaseUrl: deps.config.publicBaseUrl,
+    log: req.log as Logger,
+  });
   return async (app) => {
     app.post(
       "/bots",
@@ -21,17 +29,10 @@ export function botRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
         },
       },
       async (req, reply) => {
-        const { bot, webhookUrl: url } = await connectBot(
-          {
-            db: deps.db.db,
-            encryptionKey: deps.config.botTokenEncryptionKey,
-            telegramApiRoot: deps.config.telegramApiRoot,
-            publicBaseUrl: deps.config.publicBaseUrl,
-            log: req.log as unknown as Logger,
-          },
-          req.user.tenant_id,
-          { token: req.body.token, botId: req.body.bot_id },
-        );
+        const { bot, webhookUrl: url } = await connectBot(connectDeps(req), req.user.tenant_id, {
+          token: req.body.token,
+          botId: req.body.bot_id,
+        });
         return reply.status(201).send({
           bot_id: bot.botId,
           username: bot.username,
@@ -54,6 +55,26 @@ export function botRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
       async (req) => {
         const bots = await tenantRepo(deps, req).bots.list();
         return { bots: bots.map((b) => botOut(b, webhookUrl(b.botId))) };
+      },
+    );
+
+    app.delete(
+      "/bots/:botId",
+      {
+        schema: {
+          tags: ["bots"],
+          summary: "Disconnect a bot: deleteWebhook at Telegram, then forget the bot and its token",
+          description:
+            "A bot still used by a journey that is not archived answers 409. A token Telegram no longer " +
+            "accepts does not stop the disconnect; any other refusal of deleteWebhook answers 400.",
+          security: bearer,
+          params: Type.Object({ botId: BotId("the bot's bot_id") }),
+          response: { 204: { description: "disconnected", type: "null" }, ...errors(400, 404, 409) },
+        },
+      },
+      async (req, reply) => {
+        await disconnectBot(connectDeps(req), req.user.tenant_id, req.params.botId);
+        return reply.status(204).send(null);
       },
     );
   };

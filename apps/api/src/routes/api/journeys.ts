@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
+import { Type } from "typebox";
 import type { ApiDeps } from "../../deps.ts";
 import { bearer, errors, IdParams } from "../../schemas/common.ts";
 import {
@@ -121,6 +122,43 @@ export function journeyRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
           isActive: is_active,
         });
         return triggerOut(trigger);
+      },
+    );
+
+    app.delete(
+      "/journeys/:id",
+      {
+        schema: {
+          tags,
+          summary: "Archive a journey: it starts no new sessions (history and live sessions are kept)",
+          description: "Archiving is how a journey is removed: its sessions and answers stay readable.",
+          security: bearer,
+          params: IdParams,
+          response: { 200: JourneyDetail, ...errors(404) },
+        },
+      },
+      async (req) => {
+        const repo = tenantRepo(deps, req);
+        const journey = await repo.journeys.update(req.params.id, { status: "archived" });
+        const triggers = await repo.journeys.triggers(journey.id);
+        return { ...journeyOut(journey), triggers: triggers.map(triggerOut) };
+      },
+    );
+
+    app.delete(
+      "/journeys/:id/triggers/:triggerId",
+      {
+        schema: {
+          tags,
+          summary: "Delete one of the journey's triggers",
+          security: bearer,
+          params: Type.Object({ ...IdParams.properties, triggerId: Type.String({ description: "trigger id (uuid)" }) }),
+          response: { 204: { description: "deleted", type: "null" }, ...errors(404) },
+        },
+      },
+      async (req, reply) => {
+        await tenantRepo(deps, req).journeys.deleteTrigger(req.params.id, req.params.triggerId);
+        return reply.status(204).send(null);
       },
     );
   };
