@@ -4,7 +4,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } 
 import type { ApiDeps } from "./deps.ts";
 import { registerAuth } from "./plugins/auth.ts";
 import { clientErrorHandler } from "./plugins/client-errors.ts";
-import { registerErrorHandler } from "./plugins/errors.ts";
+import { frameworkErrors, registerErrorHandler } from "./plugins/errors.ts";
 import { registerJsonBody } from "./plugins/json-body.ts";
 import { registerRateLimit } from "./plugins/rate-limit.ts";
 import { registerSecurityHeaders } from "./plugins/security-headers.ts";
@@ -47,6 +47,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
       connectionsCheckingInterval: TIMEOUT_CHECK_MS,
     },
     clientErrorHandler,
+    frameworkErrors,
     // Forwarded headers count only from the proxies TRUSTED_PROXIES names: otherwise any client could
     // pick its host (X-Forwarded-Host past ADMIN_HOSTS) and its address (the rate-limit key).
     trustProxy: deps.config.trustedProxies.length > 0 ? [...deps.config.trustedProxies] : false,
@@ -66,7 +67,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   // External plugins. Security headers apply to every route (registered before any); Swagger next:
   // it collects every route registered after it.
   await registerSecurityHeaders(root);
-  await registerSwagger(root);
+  await registerSwagger(root, deps.config.publicBaseUrl);
   await registerRateLimit(root, deps);
   // App plugins: @fastify/jwt + @fastify/auth.
   await registerAuth(root, deps.config);

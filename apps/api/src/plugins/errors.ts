@@ -126,7 +126,41 @@ export function registerErrorHandler(app: FastifyInstance) {
     if (err.validation) return reply.status(400).send({ error: "validation", message: validationMessage(err) });
     return reply.status(status).send({ error: STATUS_NAMES[status] ?? "bad_request", message: err.message });
   });
-  app.setNotFoundHandler((req, reply) => {
-    reply.status(404).send({ error: "not_found", message: `Route ${req.method} ${req.url.split("?")[0]} not found` });
+  // Every route's path as a pattern, so a known path asked with another method answers 405 with
+  // the methods it has (Allow), not 404.
+  const known: { pattern: RegExp; methods: Set<string> }[] = [];
+  app.addHook("onRoute", (route) => {
+    if (route.url.includes("*")) return;
+    const source = `^${route.url.replace(/[.+?^${}()|[\]\\]/g, "\\$&").replace(/:[A-Za-z0-9_]+/g, "[^/]+")}/?$`;
+    let entry = known.find((k) => k.pattern.source === source);
+    if (!entry) known.push((entry = { pattern: new RegExp(source), methods: new Set() }));
+    for (const m of ([] as string[]).concat(route.method)) entry.methods.add(m.toUpperCase());
   });
+  app.setNotFoundHandler((req, reply) => {
+    const path = req.url.split("?")[0] ?? "/";
+    const allowed = new Set(known.filter((k) => k.pattern.test(path)).flatMap((k) => [...k.methods]));
+    if (allowed.size > 0) {
+      const allow = [...allowed].sort().join(", ");
+      return reply
+        .status(405)
+        .header("allow", allow)
+        .send({ error: "method_not_allowed", message: `${req.method} is not allowed here; allowed: ${allow}` });
+    }
+    // The path is not echoed: it may be long or hold what a client should not see reflected.
+    return reply.status(404).send({ error: "not_found", message: `no route ${req.method} for this path` });
+  });
+}
+
+/**
+ * Fastify's router refuses some URLs before any route or hook (a path segment longer than the
+ * router allows, a malformed percent-encoding): answered in the project's error shape, with the
+ * nosniff header the hooks would have set, and without echoing the path.
+ */
+export function frameworkErrors(err: FastifyError, _req: FastifyRequest, reply: FastifyReply): void {
+  reply.header("x-content-type-options", "nosniff");
+  if (err.code === "FST_ERR_MAX_PARAM_LENGTH") {
+    reply.status(414).send({ error: "uri_too_long", message: "a path segment is too long" });
+  } else {
+    reply.status(400).send({ error: "bad_request", message: "the URL is malformed" });
+  }
 }

@@ -1,6 +1,7 @@
 import fastifySwagger from "@fastify/swagger";
 import fastifySwaggerUi from "@fastify/swagger-ui";
 import type { FastifyInstance } from "fastify";
+import { polishOpenApi } from "./openapi-polish.ts";
 
 /** Name of the security scheme routes refer to in `schema.security`. */
 export const BEARER = "bearerAuth";
@@ -9,16 +10,20 @@ export const BEARER = "bearerAuth";
  * OpenAPI 3 from the routes' TypeBox schemas (registered before any route, so each is collected),
  * served as JSON at /docs/json and as Swagger UI at /docs.
  */
-export async function registerSwagger(app: FastifyInstance): Promise<void> {
+export async function registerSwagger(app: FastifyInstance, publicBaseUrl: string): Promise<void> {
   await app.register(fastifySwagger, {
+    transformObject: (document) =>
+      polishOpenApi((document as unknown as { openapiObject: Record<string, unknown> }).openapiObject) as never,
     openapi: {
       openapi: "3.0.3",
+      servers: [{ url: publicBaseUrl, description: "this deployment (PUBLIC_BASE_URL)" }],
       info: {
         title: "Journeys API",
         description:
           "Multi-tenant Telegram bot journeys: admin REST API, Telegram webhook, health. The BullMQ " +
           "dashboard (bull-board) lives at /admin/queues for admins: log in at /admin/login.",
         version: "0.1.0",
+        license: { name: "Proprietary", url: `${publicBaseUrl}/docs` },
       },
       components: {
         securitySchemes: {
