@@ -51,6 +51,7 @@ function originalOf(source: string, { start, end }: Mutant["location"]): string 
   return oneLine(lines.join("\n"));
 }
 
+const round1 = (x: number) => Math.round(x * 10) / 10;
 const percent = (n: number, d: number) => (d === 0 ? 100 : Math.floor((1000 * n) / d) / 10);
 
 /** Writes the summary of the targets that have a report; false when one has none or a file scores under the threshold. */
@@ -80,7 +81,8 @@ export function writeSummary(targets: string[]): boolean {
       stryker: report.framework?.version ?? null,
       seconds: info?.seconds ?? null,
       cpuSeconds: info?.cpuSeconds ?? null,
-      loadAverageBeforeAfter: info?.load1.map((l) => Math.round(l * 10) / 10) ?? null,
+      // An object, not a pair: Biome would fold a JSON array of numbers onto one line.
+      loadAverage: info ? { before: round1(info.load1[0]!), after: round1(info.load1[1]!) } : null,
     });
     for (const [file, { source, mutants }] of Object.entries(report.files).sort(([a], [b]) => a.localeCompare(b))) {
       const count = (...statuses: Status[]) => mutants.filter((m) => statuses.includes(m.status)).length;
