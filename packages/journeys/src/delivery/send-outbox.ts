@@ -217,9 +217,8 @@ async function failedSend(
   if (!notFound && !(err instanceof GrammyError) && !(err instanceof HttpError)) throw err; // db, decrypt: retry the job
   const error = scrubToken(err instanceof Error ? err.message : String(err));
   if (isBlockedError(err)) {
-    await repo.outbox.markFailed(message.id, error);
     log.warn({ attempt, err: error }, "user blocked the bot: message failed");
-    if (message.sessionId) await userBlocked(repo, message.sessionId, log);
+    await userBlocked(repo, message, error, log);
     return { kind: "failed", more: true }; // the cancel may have changed the chat's rows: look again
   }
   if (notFound || isPermanentError(err)) {
@@ -239,15 +238,26 @@ async function failedSend(
   return { kind: "retry", error: new RetryLaterError(error, retryAfter === undefined ? undefined : retryAfter * 1000) };
 }
 
-/** Telegram's 403 for a message: the engine's `user_blocked` event for its session, under the session lock. */
-async function userBlocked(repo: TenantRepository, sessionId: string, log: Logger) {
-  await repo.transaction(async (tx) => {
-    const read = await tx.sessions.lock(sessionId);
-    if (!read) return;
+/**
+ * Telegram's 403 for a message: the row fails and its session gets the engine's `user_blocked` event,
+ * in one transaction under the session lock — so no other sender finds the chat's next row pending
+ * between the two (it waits on the row lock, then sees it cancelled).
+ */
+async function userBlocked(
+  repo: TenantRepository,
+  message: { id: number; sessionId: string | null },
+  error: string,
+  log: Logger,
+) {
+  const logLines = await repo.transaction(async (tx) => {
+    const read = message.sessionId ? await tx.sessions.lock(message.sessionId) : null;
+    await tx.outbox.markFailed(message.id, error);
+    if (!read) return () => {};
     const journey = await tx.sessions.journeyOf(read);
     const event = { type: "user_blocked", source: "send_forbidden" } as const;
     const result = transition(journey, stateOf(read), event, { now: new Date(), random: Math.random });
     const applied = await tx.sessions.apply(result, { botId: read.botId });
-    if (applied.applied) logTransition(log, result, { journeyId: read.journeyId, ...applied });
+    return () => applied.applied && logTransition(log, result, { journeyId: read.journeyId, ...applied });
   });
+  logLines(); // once committed
 }
