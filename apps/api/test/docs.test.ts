@@ -98,4 +98,31 @@ describe("OpenAPI", () => {
     expect(admin.responses["403"]).toBeDefined();
     expect(admin.parameters).toContainEqual(expect.objectContaining({ in: "query", name: "limit" }));
   });
+
+  it("describes step configs (oneOf per step type), trigger configs and answers with examples, and names every operation", async () => {
+    const doc = (await app.inject({ method: "GET", url: "/docs/json" })).json();
+    const schemas = doc.components.schemas;
+    const steps = doc.paths["/api/journeys/{id}/steps"].put.requestBody.content["application/json"].schema;
+    expect(steps.properties.steps.items).toEqual({ $ref: "#/components/schemas/StepInput" });
+    expect(schemas.StepInput.oneOf).toHaveLength(4);
+    expect(schemas.StepInput.discriminator.propertyName).toBe("step_type");
+    for (const name of [
+      "MessageConfig",
+      "QuestionConfig",
+      "DelayConfig",
+      "DeeplinkTriggerConfig",
+      "Answers",
+      "Error",
+    ]) {
+      expect(schemas[name].example ?? schemas[name].properties?.message?.example, name).toBeDefined();
+    }
+    expect(schemas.QuestionConfig.properties.validation.enum).toEqual(["number", "text", "country", "money"]);
+    const ids = Object.values(doc.paths as Record<string, Record<string, { operationId?: string }>>).flatMap((ops) =>
+      Object.values(ops).map((op) => op.operationId),
+    );
+    expect(ids.every(Boolean)).toBe(true);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(doc.servers).toHaveLength(1);
+    expect(doc.paths["/health/live"].get.security).toEqual([]);
+  });
 });

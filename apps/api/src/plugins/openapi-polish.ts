@@ -6,6 +6,8 @@
  * shape. `npm run lint:openapi` lints the result with Redocly's recommended rules.
  */
 
+import { CONFIG_SCHEMAS, describeConfigs } from "../schemas/openapi-configs.ts";
+
 type Json = Record<string, unknown>;
 type Operation = Json & { responses?: Record<string, Json>; security?: unknown[]; requestBody?: unknown };
 
@@ -93,9 +95,11 @@ export function polishOpenApi(doc: Json): Json {
       }
     }
   }
+  describeConfigs(doc);
   const components = (doc.components ??= {}) as Json;
   components.schemas = {
     ...(components.schemas as Json | undefined),
+    ...CONFIG_SCHEMAS,
     Error: {
       type: "object",
       required: ["error", "message"],
