@@ -80,7 +80,7 @@ export async function tenantWithBot(app: FastifyInstance, env: TestEnv, role: "a
  * Create a journey through the API (asserting 201); returns its JSON. With `status: "active"` it is
  * created as draft, given one message step, then activated (no journey is active without steps).
  */
-export async function createJourney(as: Client, botId: string, extra: { status?: string } & object = {}) {
+export async function createJourney(as: Client, botId: string, extra: Record<string, unknown> = {}) {
   const { status, ...rest } = extra;
   const first = status === "active" ? rest : extra;
   const res = await as.post("/api/journeys", { bot_id: botId, name: "Broker Sign Up", ...first });

@@ -29,11 +29,9 @@ async function problemsWhile(page: Page, fn: () => Promise<void>): Promise<strin
     if (m.type() === "error" || /Content Security Policy/i.test(m.text())) problems.push(m.text());
   });
   page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
-  await page.addInitScript(() => {
-    document.addEventListener("securitypolicyviolation", (e) =>
-      console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI}`),
-    );
-  });
+  // Runs in the page (a string, so the DOM's types are not needed here).
+  await page.addInitScript(`document.addEventListener("securitypolicyviolation", (e) =>
+    console.error("CSP violation: " + e.violatedDirective + " " + e.blockedURI));`);
   await fn();
   return problems;
 }

@@ -133,7 +133,10 @@ export function registerErrorHandler(app: FastifyInstance) {
     if (route.url.includes("*")) return;
     const source = `^${route.url.replace(/[.+?^${}()|[\]\\]/g, "\\$&").replace(/:[A-Za-z0-9_]+/g, "[^/]+")}/?$`;
     let entry = known.find((k) => k.pattern.source === source);
-    if (!entry) known.push((entry = { pattern: new RegExp(source), methods: new Set() }));
+    if (!entry) {
+      entry = { pattern: new RegExp(source), methods: new Set() };
+      known.push(entry);
+    }
     for (const m of ([] as string[]).concat(route.method)) entry.methods.add(m.toUpperCase());
   });
   app.setNotFoundHandler((req, reply) => {

@@ -70,7 +70,8 @@ export function polishOpenApi(doc: Json): Json {
       op.operationId ??=
         OPERATION_IDS[key] ?? key.replace(/[^A-Za-z0-9]+(.)?/g, (_m, c: string) => c?.toUpperCase() ?? "");
       op.security ??= [];
-      const responses = (op.responses ??= {});
+      op.responses ??= {};
+      const responses = op.responses;
       const add = (status: string) => {
         responses[status] ??= errorRef(STATUS_TEXT[status] ?? "error");
       };
@@ -96,7 +97,8 @@ export function polishOpenApi(doc: Json): Json {
     }
   }
   describeConfigs(doc);
-  const components = (doc.components ??= {}) as Json;
+  doc.components ??= {};
+  const components = doc.components as Json;
   components.schemas = {
     ...(components.schemas as Json | undefined),
     ...CONFIG_SCHEMAS,
