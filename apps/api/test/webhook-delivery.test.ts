@@ -8,7 +8,7 @@ import { updates } from "@journeys/fake-telegram";
 import { and, eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { tenantWithJourney } from "../../../test/support/fixtures.ts";
-import { outboxOf, scheduledOf } from "../../../test/support/rows.ts";
+import { outboxOf } from "../../../test/support/rows.ts";
 import { ask, message, outboxTexts, sessionsOfUser, startHarness } from "./webhook-harness.ts";
 
 const h = await startHarness();

@@ -9,15 +9,7 @@ import { pino } from "pino";
 import { describe, expect, it } from "vitest";
 import { tenantWithJourney } from "../../../test/support/fixtures.ts";
 import { outboxOf, scheduledOf } from "../../../test/support/rows.ts";
-import {
-  ask,
-  type ConnectedBot,
-  delay,
-  message,
-  outboxTexts,
-  sessionsOfUser,
-  startHarness,
-} from "./webhook-harness.ts";
+import { ask, delay, message, outboxTexts, sessionsOfUser, startHarness } from "./webhook-harness.ts";
 
 const h = await startHarness();
 const { env } = h;
@@ -39,7 +31,7 @@ const waits = await tenantWithJourney(env, {
   reEntryPolicy: "block",
 });
 
-async function statusesOf(b: ConnectedBot, sessionId: string) {
+async function statusesOf(sessionId: string) {
   return {
     scheduled: (await scheduledOf(env, sessionId)).map((r) => r.status),
     outbox: (await outboxOf(env, sessionId)).map((r) => r.status),
@@ -91,16 +83,16 @@ describe("re-entry: restart", () => {
     await bot.say(user, "/start rst");
     const [first] = await sessionsOfUser(h.env, user);
     expect(first!.status).toBe("waiting_delay");
-    expect(await statusesOf(bot, first!.id)).toEqual({ scheduled: ["pending"], outbox: ["pending"] });
+    expect(await statusesOf(first!.id)).toEqual({ scheduled: ["pending"], outbox: ["pending"] });
 
     expect(await bot.say(user, "/start rst")).toEqual({ ok: true, status: "processed" });
     const [old, fresh, ...more] = await sessionsOfUser(h.env, user);
     expect(more).toEqual([]);
     expect(old).toMatchObject({ id: first!.id, status: "cancelled" });
-    expect(await statusesOf(bot, old!.id)).toEqual({ scheduled: ["cancelled"], outbox: ["cancelled"] });
+    expect(await statusesOf(old!.id)).toEqual({ scheduled: ["cancelled"], outbox: ["cancelled"] });
     expect(fresh).toMatchObject({ journeyId: restart.journey.id, status: "waiting_delay", answers: {} });
     expect(fresh!.id).not.toBe(old!.id);
-    expect(await statusesOf(bot, fresh!.id)).toEqual({ scheduled: ["pending"], outbox: ["pending"] });
+    expect(await statusesOf(fresh!.id)).toEqual({ scheduled: ["pending"], outbox: ["pending"] });
     expect(await outboxTexts(env, fresh!.id)).toEqual(["Welcome"]);
   });
 });
@@ -168,12 +160,12 @@ describe("a user who blocks the bot", () => {
     const onBot = sessions.filter((s) => s.journeyId === waits.journey.id || s.journeyId === block.journey.id);
     expect(onBot.map((s) => s.status)).toEqual(["cancelled", "cancelled"]);
     const waiting = onBot.find((s) => s.journeyId === waits.journey.id)!;
-    expect(await statusesOf(bot, waiting.id)).toEqual({ scheduled: ["cancelled"], outbox: ["cancelled"] });
+    expect(await statusesOf(waiting.id)).toEqual({ scheduled: ["cancelled"], outbox: ["cancelled"] });
     // another bot's session, and another user's, are untouched
     expect(sessions.find((s) => !onBot.includes(s))!.status).toBe("waiting_delay");
     const [theirs] = await sessionsOfUser(h.env, bystander);
     expect(theirs!.status).toBe("waiting_delay");
-    expect(await statusesOf(bot, theirs!.id)).toEqual({ scheduled: ["pending"], outbox: ["pending"] });
+    expect(await statusesOf(theirs!.id)).toEqual({ scheduled: ["pending"], outbox: ["pending"] });
 
     // Coming back later starts afresh.
     await bot.deliver(updates.myChatMember("member", { userId: user, bot: bot.ref }));

@@ -1,12 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { createTestEnv } from "../../../test/support/context.ts";
 import { addBot, repoFor } from "../../../test/support/fixtures.ts";
+import { outboxOf, scheduledOf } from "../../../test/support/rows.ts";
 import { createLogger } from "../src/logger.ts";
 import { producerConnection } from "../src/queue/connection.ts";
 import { createQueues, queueDispatcher } from "../src/queue/dispatcher.ts";
 import { seedBrokerSignUp } from "../src/seed/broker-sign-up.ts";
 import { processUpdate } from "../src/telegram/process-update.ts";
-import { outboxOf, scheduledOf } from "../../../test/support/rows.ts";
 
 const env = await createTestEnv();
 const log = createLogger("silent");
