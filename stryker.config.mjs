@@ -7,12 +7,14 @@
  * rules are pinned where they are tested, and a mutant of a module-level table (a "static" mutant,
  * which needs a fresh import for every run) does not pay for importing every other test file.
  * validation.property.test.ts stays out on purpose: its 1,000 random strings check no rule and
- * would cost ~2 s per mutant.
+ * would cost ~2 s per mutant. transition.property.test.ts is in: its invariants are rules, and it
+ * costs next to nothing there (docs/testing.md).
  */
 export const targets = [
   { name: "validation", mutate: "src/validation/*.ts", tests: "test/validation{,-*}.test.ts" },
   { name: "step-config", mutate: "src/step-config.ts", tests: "test/step-config*.test.ts" },
   { name: "parse", mutate: "src/telegram/parse.ts", tests: "test/parse*.test.ts" },
+  { name: "transition", mutate: "src/engine/transition.ts", tests: "test/engine/transition*.test.ts" },
 ];
 const inPackage = (glob) => `packages/journeys/${glob}`;
 

@@ -54,19 +54,77 @@ function originalOf(source: string, { start, end }: Mutant["location"]): string 
 const round1 = (x: number) => Math.round(x * 10) / 10;
 const percent = (n: number, d: number) => (d === 0 ? 100 : Math.floor((1000 * n) / d) / 10);
 
-/** Writes the summary of the targets that have a report; false when one has none or a file scores under the threshold. */
+/** The part of a previous summary read to carry a target over (other fields are copied as they are). */
+type Row = Record<string, unknown>;
+type FileRow = Row & {
+  file: string;
+  target: string;
+  mutants: number;
+  killed: number;
+  timeout: number;
+  survived: number;
+  noCoverage: number;
+  scoreWithoutEquivalent: number;
+};
+interface Summary {
+  runs: (Row & { target: string })[];
+  files: FileRow[];
+  survivors: (Row & { at: string; mutator: string; original: string; replacement: string })[];
+  ignored: (Row & { at: string })[];
+}
+const fileOf = (at: string) => at.slice(0, at.indexOf(":"));
+
+/**
+ * Writes the summary of every target: from its report, or — reports/ is not committed, so a fresh
+ * checkout that runs one target has none for the others — as the committed summary last had it.
+ * False when a target is in neither or a file scores under the threshold.
+ */
 export function writeSummary(targets: string[]): boolean {
-  const missing = targets.filter((t) => !existsSync(reportOf(t)));
+  const previous: Summary | null = existsSync(SUMMARY) ? JSON.parse(readFileSync(SUMMARY, "utf8")) : null;
+  const carried = targets.filter((t) => !existsSync(reportOf(t)) && previous?.runs.some((r) => r.target === t));
+  const missing = targets.filter((t) => !existsSync(reportOf(t)) && !carried.includes(t));
+  if (carried.length > 0) console.log(`No report here for ${carried.join(", ")}: kept from the last summary`);
   if (missing.length > 0) {
     console.error(`No report yet for ${missing.join(", ")}: run npm run test:mutation -- ${missing.join(" ")}`);
   }
   const equivalents = JSON.parse(readFileSync(EQUIVALENT, "utf8")) as Equivalent[];
   const used = new Set<Equivalent>();
-  const runs = [];
-  const files = [];
-  const survivors = [];
-  const ignored = [];
+  const runs: Row[] = [];
+  const files: FileRow[] = [];
+  const survivors: Row[] = [];
+  const ignored: Row[] = [];
+  const equivalentOf = (file: string, mutator: string, original: string, replacement: string) =>
+    equivalents.find(
+      (e) => e.file === file && e.mutator === mutator && e.original === original && e.replacement === replacement,
+    );
+  /**
+   * A target's run, files, survivors and ignored mutants as the previous summary has them, its
+   * survivors matched again against equivalent.json (which may have changed since).
+   */
+  const carry = (target: string, last: Summary) => {
+    runs.push(...last.runs.filter((r) => r.target === target));
+    for (const f of last.files.filter((x) => x.target === target)) {
+      const ofFile = (x: { at: string }) => fileOf(x.at) === f.file;
+      ignored.push(...last.ignored.filter(ofFile));
+      let equivalent = 0;
+      for (const s of last.survivors.filter(ofFile)) {
+        const known = equivalentOf(f.file, s.mutator, s.original, s.replacement);
+        if (known) {
+          used.add(known);
+          equivalent++;
+        }
+        survivors.push({ ...s, equivalent: known?.reason });
+      }
+      const detected = f.killed + f.timeout;
+      const valid = detected + f.survived + f.noCoverage;
+      files.push({ ...f, equivalent, scoreWithoutEquivalent: percent(detected, valid - equivalent) });
+    }
+  };
   for (const target of targets.filter((t) => !missing.includes(t))) {
+    if (carried.includes(target)) {
+      carry(target, previous!);
+      continue;
+    }
     const report = JSON.parse(readFileSync(reportOf(target), "utf8")) as Report;
     const info = existsSync(runInfoOf(target))
       ? (JSON.parse(readFileSync(runInfoOf(target), "utf8")) as {
@@ -95,10 +153,7 @@ export function writeSummary(targets: string[]): boolean {
           ignored.push({ at, mutator: m.mutatorName, original, replacement, reason: m.statusReason ?? "" });
         }
         if (m.status !== "Survived" && m.status !== "NoCoverage") continue;
-        const known = equivalents.find(
-          (e) =>
-            e.file === file && e.mutator === m.mutatorName && e.original === original && e.replacement === replacement,
-        );
+        const known = equivalentOf(file, m.mutatorName, original, replacement);
         if (known) {
           used.add(known);
           equivalent++;

@@ -113,6 +113,10 @@ describe("start", () => {
     expect(only(r).outbox).toEqual([ALREADY_IN_FLOW]);
   });
 
+  it("the block reply is SPEC §3's text, word for word", () => {
+    expect(ALREADY_IN_FLOW).toBe("You're already in this flow. Reply to continue.");
+  });
+
   it("allow behaves as block, and says it is not supported yet", () => {
     const r = transition({ ...quiz, reEntryPolicy: "allow" }, session({ currentStepId: "s2" }), start, clockAt());
     expect(r.outcome).toBe("blocked");
@@ -320,6 +324,72 @@ describe("user blocked and steps replaced", () => {
       before[3]!,
     ];
     expect([...stepsInvalidated(before, after)].sort()).toEqual(["s2", "s3", "s5"]);
+  });
+});
+
+describe("events without a session to act on", () => {
+  const nothing = (outcome: string) => ({ outcome, changes: [], firedDelay: null, happened: [] });
+  it.each([
+    ["a text, no session", null, text("41"), "not_waiting"],
+    ["a fired delay, no session", null, fired(), "not_pending"],
+    ["a block, no session", null, { type: "user_blocked", source: "kicked" } as const, "unchanged"],
+    [
+      "a block, session completed",
+      session({ status: "completed" }),
+      { type: "user_blocked", source: "kicked" } as const,
+      "unchanged",
+    ],
+    [
+      "a block, session cancelled",
+      session({ status: "cancelled", currentStepId: "s2" }),
+      { type: "user_blocked", source: "send_forbidden" } as const,
+      "unchanged",
+    ],
+    ["steps replaced, no session", null, { type: "steps_replaced", before: [] } as const, "unchanged"],
+  ])("%s: nothing changes, and the outcome says why", (_, s, event, outcome) => {
+    expect(transition(quiz, s, event, clockAt())).toEqual(nothing(outcome));
+  });
+});
+
+describe("what happened, in order", () => {
+  const waitingOn = (step: string) => session({ status: "waiting_delay", currentStepId: step });
+  it.each([
+    [
+      "messages only",
+      journey([{ message: "A" }, { message: "B" }]),
+      null,
+      start,
+      ["session_started", "message_queued", "message_queued", "session_completed"],
+    ],
+    ["an empty journey", journey([]), null, start, ["session_started", "session_completed"]],
+    [
+      "the last answer",
+      journey([{ question: "Q?", key: "q" }]),
+      session({ currentStepId: "s1" }),
+      text("a"),
+      ["answer_stored", "session_completed"],
+    ],
+    [
+      "a last delay fired",
+      journey([{ delay: [1, 2] }]),
+      waitingOn("s1"),
+      fired({ stepId: "s1" }),
+      ["delay_fired", "session_completed"],
+    ],
+    [
+      "a delay fired onto a message",
+      journey([{ delay: [1, 2] }, { message: "M" }]),
+      waitingOn("s1"),
+      fired({ stepId: "s1" }),
+      ["delay_fired", "message_queued", "session_completed"],
+    ],
+  ])("%s", (_, j, s, event, kinds) => {
+    expect(transition(j, s, event, clockAt()).happened.map((h) => h.kind)).toEqual(kinds);
+  });
+
+  it("session_completed carries nothing but its kind", () => {
+    const r = transition(journey([{ message: "A" }]), null, start, clockAt());
+    expect(r.happened.at(-1)).toEqual({ kind: "session_completed" });
   });
 });
 
