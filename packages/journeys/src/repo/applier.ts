@@ -6,10 +6,10 @@
 import type { Executor } from "../db/client.ts";
 import { runNamed } from "../db/named.ts";
 import type { journeyUserSessions, ReEntryPolicy } from "../db/schema.ts";
-import type { JourneyDef, SessionChange, SessionState, TransitionResult } from "../engine/types.ts";
+import type { JourneyDef, SessionState, TransitionResult } from "../engine/types.ts";
 import { notFound } from "../errors.ts";
 import type { Effects } from "../queue/effects.ts";
-import { APPLY_INSERT, APPLY_UPDATE } from "./hot-sql.ts";
+import { APPLY_INSERT, APPLY_UPDATE, MARK_FIRED, type WriteParts } from "./hot-sql.ts";
 import { stepsCache } from "./journey-defs.ts";
 
 type Session = typeof journeyUserSessions.$inferSelect;
@@ -65,7 +65,7 @@ export type ApplyOutcome =
 
 /**
  * Write `result` in order, one statement per session change (a fired delay's row goes with the
- * first; a result with none still marks it). On the lock-free path a result has one change.
+ * first; a result with none marks it alone). On the lock-free path a result has one change.
  */
 export async function applyTransition(
   db: Executor,
@@ -74,47 +74,62 @@ export async function applyTransition(
 ): Promise<ApplyOutcome> {
   const effects: Effects = { outbox: [], scheduled: [] };
   const sessionIds: string[] = [];
-  const changes: (SessionChange | null)[] = result.changes.length ? result.changes : [null];
-  for (const [i, change] of changes.entries()) {
-    const fired = i === 0 ? result.firedDelay : null;
+  const [first] = result.changes;
+  if (!first && result.firedDelay) {
+    const { id, status, error } = result.firedDelay;
+    await runNamed(db, MARK_FIRED, {
+      tenant_id: opts.tenantId,
+      fired_id: id,
+      fired_status: status,
+      fired_error: error,
+    });
+  }
+  for (const change of result.changes) {
+    const fired = change === first ? result.firedDelay : null;
+    const parts: WriteParts = {
+      claim: opts.updateId != null,
+      cancel: change.cancelPending !== null,
+      schedule: change.schedule.length > 0,
+      fired: fired !== null,
+    };
     const common = {
       tenant_id: opts.tenantId,
       bot_id: opts.botId,
       update_id: opts.updateId ?? null,
-      cancel_reason: change?.cancelPending ?? null,
-      outbox: JSON.stringify(change?.outbox ?? []),
-      schedule: JSON.stringify(change?.schedule ?? []),
+      cancel_reason: change.cancelPending,
+      outbox: JSON.stringify(change.outbox),
+      schedule: JSON.stringify(change.schedule),
       fired_status: fired?.status ?? null,
       fired_error: fired?.error ?? null,
       fired_id: fired?.id ?? null,
-      status: change?.session.status ?? null,
-      current_step_id: change?.session.currentStepId ?? null,
-      completed_at: change?.session.completedAt ?? null,
-      last_activity_at: change?.session.lastActivityAt ?? null,
-      answers_set: JSON.stringify(change?.answersSet ?? {}),
+      status: change.session.status,
+      current_step_id: change.session.currentStepId,
+      completed_at: change.session.completedAt,
+      last_activity_at: change.session.lastActivityAt,
+      answers_set: JSON.stringify(change.answersSet),
     };
     const [row] =
-      change?.kind === "insert"
-        ? await runNamed<Written>(db, APPLY_INSERT, {
+      change.kind === "insert"
+        ? await runNamed<Written>(db, APPLY_INSERT(parts), {
             ...common,
             journey_id: change.session.journeyId,
             user_id: change.session.telegramUserId,
             chat_id: change.session.telegramChatId,
             started_at: change.session.startedAt,
           })
-        : await runNamed<Written>(db, APPLY_UPDATE, {
+        : await runNamed<Written>(db, APPLY_UPDATE(parts), {
             ...common,
-            session_id: change?.session.id ?? null,
+            session_id: change.session.id,
             version: opts.version ?? null,
           });
-    if (change && !row?.sessionId) {
+    if (!row?.sessionId) {
       if (change.kind === "insert") return { applied: false, reason: "live_session_exists" };
       if (opts.version) return { applied: false, reason: "stale" };
       throw notFound("session");
     }
-    if (row?.sessionId) sessionIds.push(row.sessionId);
-    for (const id of row?.outboxIds ?? []) effects.outbox.push({ id: Number(id), botId: opts.botId });
-    for (const s of row?.scheduled ?? []) effects.scheduled.push({ id: s.id, scheduledFor: new Date(s.scheduledFor) });
+    sessionIds.push(row.sessionId);
+    for (const id of row.outboxIds) effects.outbox.push({ id: Number(id), botId: opts.botId });
+    for (const s of row.scheduled) effects.scheduled.push({ id: s.id, scheduledFor: new Date(s.scheduledFor) });
   }
   return { applied: true, effects, sessionIds };
 }

@@ -10,7 +10,7 @@
  * is a bug even if its tests pass; packages/journeys/test/engine/parity.test.ts checks that the
  * locking and the lock-free path leave the same rows.
  */
-import { named } from "../db/named.ts";
+import { type Named, named } from "../db/named.ts";
 import { columnsOf } from "../db/prepared.ts";
 import { journeyOutbox, journeyScheduledMessages, journeyUserSessions, LIVE_STATUSES } from "../db/schema.ts";
 
@@ -77,42 +77,65 @@ export const LOCK_SESSION = named<"tenant_id" | "session_id">(
 );
 
 /**
+ * What a result asks to be written besides the session row, so a statement holds only the parts it
+ * needs (each part is a CTE Postgres would otherwise set up and gate on every call: the most frequent
+ * write, an answer followed by a question, needs only `claim` and the messages).
+ */
+export interface WriteParts {
+  /** Record the Telegram update with the write (the lock-free path). */
+  claim: boolean;
+  /** Cancel the session's pending delay rows and unsent messages. */
+  cancel: boolean;
+  /** Insert delay rows. */
+  schedule: boolean;
+  /** Mark the fired delay row. */
+  fired: boolean;
+}
+
+/**
  * After the CTE `upd` (the session written, with id, tenant_id, journey_id, telegram_chat_id): the
  * update recorded, the session's pending rows cancelled, its messages queued in order, its delay rows
- * inserted, and the fired delay row marked — each only when its parameter asks for it. The joins on
- * tenant_bots and journey_steps are tenancy guards, not rules: rows only for the tenant's own bot and
- * the session's own journey, whatever result is handed in.
+ * inserted, and the fired delay row marked — as `parts` says. The joins on tenant_bots and
+ * journey_steps are tenancy guards, not rules: rows only for the tenant's own bot and the session's
+ * own journey, whatever result is handed in.
  */
-const writeAfterUpd = `bot AS (SELECT b.bot_id FROM tenant_bots b, upd WHERE b.tenant_id = upd.tenant_id AND b.bot_id = :bot_id),
-   claim AS (
-     INSERT INTO processed_updates (bot_id, update_id, processed_at)
-     SELECT bot.bot_id, :update_id::bigint, now() FROM bot WHERE :update_id::bigint IS NOT NULL),
-   cancel_delays AS (
+const writeAfterUpd = (parts: WriteParts) =>
+  [
+    `bot AS (SELECT b.bot_id FROM tenant_bots b, upd WHERE b.tenant_id = upd.tenant_id AND b.bot_id = :bot_id)`,
+    parts.claim &&
+      `claim AS (
+     INSERT INTO processed_updates (bot_id, update_id, processed_at) SELECT bot.bot_id, :update_id::bigint, now() FROM bot)`,
+    parts.cancel &&
+      `cancel_delays AS (
      UPDATE journey_scheduled_messages d SET status = 'cancelled', error = 'session cancelled: ' || :cancel_reason::text
-       FROM upd WHERE :cancel_reason::text IS NOT NULL
-        AND d.tenant_id = upd.tenant_id AND d.session_id = upd.id AND d.status = 'pending'),
+       FROM upd WHERE d.tenant_id = upd.tenant_id AND d.session_id = upd.id AND d.status = 'pending'),
    cancel_outbox AS (
      UPDATE journey_outbox o SET status = 'cancelled', error = 'session cancelled: ' || :cancel_reason::text
-       FROM upd WHERE :cancel_reason::text IS NOT NULL
-        AND o.tenant_id = upd.tenant_id AND o.session_id = upd.id AND o.status = 'pending'),
-   said AS (
+       FROM upd WHERE o.tenant_id = upd.tenant_id AND o.session_id = upd.id AND o.status = 'pending')`,
+    `said AS (
      INSERT INTO journey_outbox (tenant_id, bot_id, session_id, telegram_chat_id, message_content)
      SELECT upd.tenant_id, bot.bot_id, upd.id, upd.telegram_chat_id, jsonb_build_object('text', m.text)
        FROM upd, bot, jsonb_array_elements_text(:outbox::jsonb) WITH ORDINALITY m(text, n) ORDER BY m.n
-     RETURNING id),
-   sched AS (
+     RETURNING id)`,
+    parts.schedule &&
+      `sched AS (
      INSERT INTO journey_scheduled_messages (tenant_id, session_id, step_id, telegram_chat_id, message_content, scheduled_for)
      SELECT upd.tenant_id, upd.id, st.id, upd.telegram_chat_id, r.payload, r."scheduledFor"
        FROM upd CROSS JOIN jsonb_to_recordset(:schedule::jsonb) AS r("stepId" uuid, payload jsonb, "scheduledFor" timestamptz)
        JOIN journey_steps st ON st.id = r."stepId" AND st.journey_id = upd.journey_id
-     RETURNING id, scheduled_for),
-   fired AS (
+     RETURNING id, scheduled_for)`,
+    parts.fired &&
+      `fired AS (
      UPDATE journey_scheduled_messages f SET status = :fired_status::varchar, error = :fired_error::text,
             sent_at = CASE WHEN :fired_status::varchar = 'sent' THEN now() ELSE f.sent_at END
-      WHERE :fired_id::uuid IS NOT NULL AND f.tenant_id = :tenant_id AND f.id = :fired_id::uuid)
+      WHERE f.tenant_id = :tenant_id AND f.id = :fired_id::uuid)`,
+  ]
+    .filter(Boolean)
+    .join(",\n   ") +
+  `
    SELECT (SELECT id FROM upd) AS "sessionId",
           (SELECT coalesce(json_agg(id ORDER BY id), '[]'::json) FROM said) AS "outboxIds",
-          (SELECT coalesce(json_agg(json_build_object('id', id, 'scheduledFor', scheduled_for)), '[]'::json) FROM sched) AS "scheduled"`;
+          ${parts.schedule ? `(SELECT coalesce(json_agg(json_build_object('id', id, 'scheduledFor', scheduled_for)), '[]'::json) FROM sched)` : `'[]'::json`} AS "scheduled"`;
 
 type WriteParams =
   | "tenant_id"
@@ -126,15 +149,28 @@ type WriteParams =
   | "fired_id";
 type StateParams = "status" | "current_step_id" | "completed_at" | "last_activity_at";
 
+/** One prepared statement per shape, made the first time a result needs it. */
+function byParts<P extends string>(name: string, head: string) {
+  const made = new Map<string, Named<P>>();
+  return (parts: WriteParts): Named<P> => {
+    const key = (["claim", "cancel", "schedule", "fired"] as const).map((k) => (parts[k] ? k[0] : "_")).join("");
+    let statement = made.get(key);
+    if (!statement) {
+      statement = named<P>(`${name}_${key}`, `WITH upd AS (${head}),\n   ${writeAfterUpd(parts)}`);
+      made.set(key, statement);
+    }
+    return statement;
+  };
+}
+
 /**
  * A session row becomes the state transition() returned (answers: the keys it stored merged in),
  * only if its version is still :version (the lock-free path; NULL under the row lock), with the rows
  * of writeAfterUpd. No row written: the session changed since it was read, and nothing else was.
  */
-export const APPLY_UPDATE = named<WriteParams | StateParams | "session_id" | "version" | "answers_set">(
+export const APPLY_UPDATE = byParts<WriteParams | StateParams | "session_id" | "version" | "answers_set">(
   "hot_apply_update",
-  `WITH upd AS (
-     UPDATE journey_user_sessions s
+  `UPDATE journey_user_sessions s
         SET status = :status::varchar, current_step_id = :current_step_id::uuid,
             answers = coalesce(s.answers, '{}'::jsonb) || :answers_set::jsonb,
             completed_at = :completed_at::timestamptz, last_activity_at = :last_activity_at::timestamptz
@@ -142,20 +178,18 @@ export const APPLY_UPDATE = named<WriteParams | StateParams | "session_id" | "ve
         AND (:version::text IS NULL OR s.xmin = :version::text::xid)
         AND (:current_step_id::uuid IS NULL OR EXISTS (SELECT 1 FROM journey_steps st
               WHERE st.id = :current_step_id::uuid AND st.journey_id = s.journey_id))
-     RETURNING s.id, s.tenant_id, s.journey_id, s.telegram_chat_id),
-   ${writeAfterUpd}`,
+     RETURNING s.id, s.tenant_id, s.journey_id, s.telegram_chat_id`,
 );
 
 /**
  * A new session with the state transition() returned, and its rows. The partial unique index on live
  * sessions arbitrates a concurrent start: the loser inserts nothing (no "sessionId"), and re-reads.
  */
-export const APPLY_INSERT = named<
+export const APPLY_INSERT = byParts<
   WriteParams | StateParams | "journey_id" | "user_id" | "chat_id" | "answers_set" | "started_at"
 >(
   "hot_apply_insert",
-  `WITH upd AS (
-     INSERT INTO journey_user_sessions (tenant_id, journey_id, telegram_user_id, telegram_chat_id, status,
+  `INSERT INTO journey_user_sessions (tenant_id, journey_id, telegram_user_id, telegram_chat_id, status,
                                         current_step_id, answers, started_at, completed_at, last_activity_at)
      SELECT j.tenant_id, j.id, :user_id::bigint, :chat_id::bigint, :status::varchar, :current_step_id::uuid,
             :answers_set::jsonb, :started_at::timestamptz, :completed_at::timestamptz, :last_activity_at::timestamptz
@@ -163,8 +197,15 @@ export const APPLY_INSERT = named<
        AND (:current_step_id::uuid IS NULL OR EXISTS (SELECT 1 FROM journey_steps st
              WHERE st.id = :current_step_id::uuid AND st.journey_id = j.id))
      ON CONFLICT (journey_id, telegram_user_id) WHERE ${liveStatusSql("status")} DO NOTHING
-     RETURNING id, tenant_id, journey_id, telegram_chat_id),
-   ${writeAfterUpd}`,
+     RETURNING id, tenant_id, journey_id, telegram_chat_id`,
+);
+
+/** The fired delay row marked alone (its session is not written: it no longer waits on the delay). */
+export const MARK_FIRED = named<"tenant_id" | "fired_id" | "fired_status" | "fired_error">(
+  "hot_mark_fired",
+  `UPDATE journey_scheduled_messages f SET status = :fired_status::varchar, error = :fired_error::text,
+          sent_at = CASE WHEN :fired_status::varchar = 'sent' THEN now() ELSE f.sent_at END
+    WHERE f.tenant_id = :tenant_id AND f.id = :fired_id::uuid`,
 );
 
 // ---- the send path (delivery/send-outbox.ts) ----
