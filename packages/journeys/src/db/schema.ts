@@ -55,7 +55,14 @@ export const tenantBots = pgTable(
     firstName: varchar("first_name").notNull().default(""),
     /** AES-256-GCM: base64(iv).base64(tag).base64(ciphertext) */
     tokenEncrypted: text("token_encrypted").notNull(),
+    /** SHA-256 (hex) of the webhook's secret_token: the secret itself is shown once, when set, and never stored. */
     webhookSecret: varchar("webhook_secret").notNull(),
+    /** The bot's own texts (SPEC §10 "Bot texts"); NULL: the default in engine/bot-texts.ts. */
+    welcomeText: text("welcome_text"),
+    unknownLinkText: text("unknown_link_text"),
+    helpText: text("help_text"),
+    waitingText: text("waiting_text"),
+    unavailableText: text("unavailable_text"),
     /**
      * Set when Telegram answered 401 for the bot's token (revoked or replaced): its sends pause, rows
      * kept pending, until the tenant connects the bot again with a valid token (which clears it).
@@ -124,6 +131,8 @@ export const journeySteps = pgTable(
     stepOrder: integer("step_order").notNull(),
     stepType: varchar("step_type").notNull().$type<StepType>(),
     config: jsonb("config").notNull().$type<Record<string, unknown>>(),
+    /** Optional stable name (`[a-z0-9_]{1,64}`, unique among the journey's live steps; checked on write). */
+    key: varchar("key", { length: 64 }),
     createdAt: ts("created_at").defaultNow(),
     /** Set when PUT …/steps drops a step that history (sessions, scheduled rows) still references. */
     removedAt: ts("removed_at"),
@@ -150,6 +159,13 @@ export const journeyUserSessions = pgTable(
     startedAt: ts("started_at").defaultNow(),
     completedAt: ts("completed_at"),
     lastActivityAt: ts("last_activity_at").defaultNow(),
+    /** When the session arrived at its current step (an edited answer counts only if sent after it). */
+    stepEnteredAt: ts("step_entered_at"),
+    /**
+     * What the session knows besides answers: `user` (first_name, last_name, username, language_code
+     * from the update that started it), `trigger` (the deep-link parameter), and small flags.
+     */
+    context: jsonb("context").notNull().default(sql`'{}'::jsonb`).$type<Record<string, unknown>>(),
   },
   (t) => [
     index("journey_user_sessions_tenant_journey_user_status_idx").on(
