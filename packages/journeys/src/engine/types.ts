@@ -40,7 +40,40 @@ export interface SessionState {
 export interface TelegramUser {
   id: number;
   chatId: number;
+  firstName?: string;
+  lastName?: string;
+  username?: string;
+  languageCode?: string;
 }
+
+// ---- what goes out: one Bot API call per journey_outbox row (its message_content) ----
+
+export interface InlineButton {
+  text: string;
+  /** For a choice button the engine writes the option's index; the applier seals it (see `seal`). */
+  callback_data?: string;
+  url?: string;
+}
+export interface InlineKeyboardMarkup {
+  inline_keyboard: InlineButton[][];
+}
+export interface ReplyKeyboardMarkup {
+  keyboard: { text: string; request_contact?: boolean }[][];
+  resize_keyboard?: boolean;
+  one_time_keyboard?: boolean;
+}
+export type ReplyMarkup = InlineKeyboardMarkup | ReplyKeyboardMarkup | { remove_keyboard: true };
+
+/**
+ * One Bot API call, in the shape its outbox row holds (journey_outbox.message_content) and the sender
+ * sends. No `method`: sendMessage. `seal`: the applier replaces each inline button's callback_data
+ * (an option index) with a MAC over (bot key, chat, step, step_entered_at, index) and drops `seal`,
+ * so the row holds exactly what is sent and a press can be checked without any state of its own.
+ */
+export type OutItem =
+  | { method?: undefined; text: string; reply_markup?: ReplyMarkup; seal?: { step_id: string; entered_at_ms: number } }
+  | { method: "answerCallbackQuery"; callback_query_id: string; text?: string }
+  | { method: "editMessageReplyMarkup"; message_id: number; reply_markup?: InlineKeyboardMarkup };
 
 /** A delay row as the worker found it when its job ran. */
 export interface DelayRow {
