@@ -7,9 +7,11 @@
  */
 import { randomBytes } from "node:crypto";
 import { type FakeTelegram, startFakeTelegram } from "@journeys/fake-telegram";
+import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import pg from "pg";
 import { loadConfig } from "../../../packages/journeys/src/config.ts";
+import { QUEUES } from "../../../packages/journeys/src/queue/names.ts";
 import { ENTRY, freePort, type Proc, startProc, waitForHttp } from "../procs.ts";
 import type { AdminTarget } from "./admin-client.ts";
 import { PgProxy } from "./pg-proxy.ts";
@@ -52,6 +54,8 @@ export class Stack extends Services implements AdminTarget {
   private ownRedis: PrivateRedis | undefined;
   private pgProxy: PgProxy | undefined;
   private readonly redises: PrivateRedis[] = [];
+  /** Extra processes stopped on purpose (their exit is no failure). */
+  private readonly extrasStopped = new WeakSet<Proc>();
 
   constructor(private readonly options: StackOptions) {
     const id = randomBytes(4).toString("hex");
@@ -146,6 +150,78 @@ export class Stack extends Services implements AdminTarget {
     this.redises.push(redis);
     await redis.start();
     return redis;
+  }
+
+  /**
+   * Another API process beside `stack.api` (same database, Redis and fake), on `port` — a free one
+   * unless given (pass the old one to restart it in its place) — and with `wait`, until it is
+   * ready. It is in `history`: tearDown stops it and an exit nobody caused is reported.
+   */
+  async startExtraApi(opts: { port?: number; wait?: boolean } = {}): Promise<{ url: string; proc: Proc }> {
+    const port = opts.port ?? (await freePort());
+    const url = `http://127.0.0.1:${port}`;
+    const proc = this.spawnExtra("api", ENTRY.api, { ...this.env, ...this.options.apiEnv, PORT: String(port) });
+    if (opts.wait !== false) await this.waitExtraApiReady(proc, url, 60_000);
+    return { url, proc };
+  }
+
+  /** Until the API process `proc` listening at `url` answers /health/ready 200. */
+  async waitExtraApiReady(proc: Proc, url: string, timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      if (!proc.alive())
+        throw new Error(`the API at ${url} exited during start-up:\n${proc.lines.slice(-30).join("\n")}`);
+      try {
+        const res = await fetch(`${url}/health/ready`, { signal: AbortSignal.timeout(2000) });
+        await res.arrayBuffer();
+        if (res.ok) return;
+      } catch {
+        // not listening yet
+      }
+      if (Date.now() > deadline) throw new Error(`the API at ${url} was not ready within ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  /** Another worker process beside `stack.worker`, with the stack's environment; see waitWorkers. */
+  startExtraWorker(): Proc {
+    return this.spawnExtra("worker", ENTRY.worker, { ...this.env, ...this.options.workerEnv });
+  }
+
+  /** Until every queue has at least `count` consumers (on the stack's Redis). */
+  async waitWorkers(count: number, timeoutMs: number): Promise<void> {
+    const connection = new Redis(this.redisUrl, { maxRetriesPerRequest: 1 });
+    connection.on("error", () => undefined); // a Redis down answers "not yet"
+    const queues = Object.values(QUEUES).map((name) => new Queue(name, { connection, prefix: this.prefix }));
+    try {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const counts = await Promise.all(queues.map((q) => q.getWorkersCount())).catch(() => [0]);
+        if (counts.every((n) => n >= count)) return;
+        if (Date.now() > deadline) throw new Error(`fewer than ${count} workers on every queue after ${timeoutMs} ms`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    } finally {
+      await Promise.allSettled(queues.map((q) => q.close()));
+      connection.disconnect();
+    }
+  }
+
+  /** Stop an extra process gracefully (SIGTERM, SIGKILL after `timeoutMs`); its exit is no failure. */
+  async stopExtra(proc: Proc, timeoutMs = 25_000): Promise<void> {
+    this.extrasStopped.add(proc);
+    await proc.stop(timeoutMs);
+  }
+
+  override unexpectedExits(): Proc[] {
+    return super.unexpectedExits().filter((p) => !this.extrasStopped.has(p));
+  }
+
+  private spawnExtra(name: "api" | "worker", entry: string, env: Record<string, string>): Proc {
+    const n = this.history.filter((p) => p.name.startsWith(`${name}-`)).length + 2;
+    const proc = startProc(`${name}-${n}`, entry, { env, quiet: !this.options.verbose });
+    this.history.push(proc);
+    return proc;
   }
 
   /** The webhook secret the API registered a bot with (what Telegram sends back with each update). */
