@@ -1,4 +1,5 @@
 import type { Database } from "../db/client.ts";
+import type { BotTexts } from "../engine/bot-texts.ts";
 import { textTaker, transition } from "../engine/transition.ts";
 import type { Clock, JourneyDef, SessionState, TransitionResult } from "../engine/types.ts";
 import type { Logger } from "../logger.ts";
@@ -22,6 +23,8 @@ export interface WebhookBot {
   botId: string;
   tenantId: string;
   username: string;
+  /** The bot's texts (stored or default), read with the bot's row; the defaults when absent. */
+  texts?: BotTexts;
 }
 
 export type UpdateResult =
