@@ -29,7 +29,7 @@ if (!Number.isInteger(port) || port < 0 || (rateLimit !== null && !(rateLimit >=
 const fake = await startFakeTelegram({ port, host: values.host, rateLimitPerSecond: rateLimit });
 console.log(`fake-telegram listening: TELEGRAM_API_ROOT=${fake.apiRoot}`);
 console.log(
-  `  control API: ${fake.apiRoot}/_fake/{sent,calls,stats,webhooks,reset,rate-limit,block,fail-next,user-says,deliver}`,
+  `  control API: ${fake.apiRoot}/_fake/{sent,events,calls,stats,webhooks,reset,rate-limit,block,fail-next,user-says,user-acts,deliver}`,
 );
 if (rateLimit !== null) console.log(`  rate limit: ${rateLimit} sendMessage/s per bot`);
 

@@ -4,7 +4,7 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { intParam, parseJsonObject, RequestError, readBody, sendJson } from "./http.ts";
-import type { ControlledFake, SentFilter } from "./types.ts";
+import type { ControlledFake, SentFilter, UserAction } from "./types.ts";
 
 const MAX_WAIT_MS = 30_000;
 
@@ -26,6 +26,21 @@ export async function handleControl(fake: ControlledFake, req: IncomingMessage, 
       };
       const messages = (await fake.waitForSent(newer, waitMs, gone.signal)) ?? [];
       if (!res.destroyed) sendJson(res, 200, { messages });
+      return;
+    }
+    case "GET events": {
+      // As "GET sent", with the bot's callback answers and keyboard edits between its messages.
+      const since = intParam(q("since_seq")) ?? 0;
+      const filter = filterOf(q("bot_id"), q("chat_id"));
+      const waitMs = Math.min(Math.max(intParam(q("wait_ms")) ?? 0, 0), MAX_WAIT_MS);
+      const gone = new AbortController();
+      res.on("close", () => gone.abort());
+      const newer = () => {
+        const found = fake.eventsAfter(since, filter);
+        return found.length > 0 ? found : undefined;
+      };
+      const events = (await fake.waitForSent(newer, waitMs, gone.signal)) ?? [];
+      if (!res.destroyed) sendJson(res, 200, { events });
       return;
     }
     case "GET calls": {
@@ -78,6 +93,22 @@ export async function handleControl(fake: ControlledFake, req: IncomingMessage, 
       const { status, body: answer, update } = await delivering(() => fake.userSays(botId, opts));
       return sendJson(res, 200, { status, body: answer, update_id: (update as { update_id: number }).update_id });
     }
+    case "POST user-acts": {
+      const botId = botIdOf(fake, body);
+      const userId = required(intParam(body.user_id), "user_id");
+      const chatId = intParam(body.chat_id);
+      const firstName = typeof body.first_name === "string" ? body.first_name : undefined;
+      const language = body.language_code;
+      const opts = {
+        ...actionOf(body),
+        userId,
+        ...(chatId === undefined ? {} : { chatId }),
+        ...(firstName ? { firstName } : {}),
+        ...(typeof language === "string" || language === null ? { languageCode: language } : {}),
+      };
+      const { status, body: answer, update } = await delivering(() => fake.userActs(botId, opts));
+      return sendJson(res, 200, { status, body: answer, update });
+    }
     case "POST deliver": {
       const botId = required(intParam(body.bot_id), "bot_id");
       const update = body.update;
@@ -119,12 +150,56 @@ function botIdOf(fake: ControlledFake, body: Record<string, unknown>): number {
   throw bad(`bot_id or token is required (${withHooks.length} bots have webhooks)`);
 }
 
+/** The action of a user-acts body: `type` and that type's fields. */
+function actionOf(body: Record<string, unknown>): UserAction {
+  const str = (name: string) => required(typeof body[name] === "string" ? (body[name] as string) : undefined, name);
+  const int = (name: string) => required(intParam(body[name]), name);
+  const num = (name: string) => required(typeof body[name] === "number" ? (body[name] as number) : undefined, name);
+  const optional = <T>(name: string, value: T | undefined) => (value === undefined ? {} : { [name]: value });
+  const optStr = (name: string) => (typeof body[name] === "string" ? (body[name] as string) : undefined);
+  switch (body.type) {
+    case "text":
+      return { type: "text", text: str("text") };
+    case "press":
+      return { type: "press", messageId: int("message_id"), data: str("data") };
+    case "contact": {
+      const contactUserId = body.contact_user_id === null ? null : intParam(body.contact_user_id);
+      return {
+        type: "contact",
+        phoneNumber: str("phone_number"),
+        ...optional("contactUserId", contactUserId),
+        ...optional("contactFirstName", optStr("contact_first_name")),
+      };
+    }
+    case "edit":
+      return { type: "edit", messageId: int("message_id"), text: str("text") };
+    case "forward":
+      return {
+        type: "forward",
+        text: str("text"),
+        ...optional("originUserId", intParam(body.origin_user_id)),
+        ...optional("originFirstName", optStr("origin_first_name")),
+      };
+    case "photo":
+      return { type: "photo", ...optional("caption", optStr("caption")) };
+    case "sticker":
+      return { type: "sticker", ...optional("emoji", optStr("emoji")) };
+    case "voice":
+      return { type: "voice", ...optional("duration", intParam(body.duration)) };
+    case "location":
+      return { type: "location", latitude: num("latitude"), longitude: num("longitude") };
+    default:
+      throw bad("type must be one of text, press, contact, edit, forward, photo, sticker, voice, location");
+  }
+}
+
 /** No webhook → 400; the webhook unreachable → 502. */
 async function delivering<T>(deliver: () => Promise<T>): Promise<T> {
   try {
     return await deliver();
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
-    throw new RequestError(message.includes("has no webhook") ? 400 : 502, message);
+    const refused = message.includes("has no webhook") || message.includes("the bot sent no message");
+    throw new RequestError(refused ? 400 : 502, message);
   }
 }

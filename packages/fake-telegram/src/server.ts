@@ -5,22 +5,36 @@
 import { EventEmitter } from "node:events";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { type ApiResult, apiError, type BotApiState, callMethod, type FakeBotInfo, type Webhook } from "./bot-api.ts";
+import {
+  type ApiResult,
+  apiError,
+  type BotApiState,
+  callMethod,
+  type FakeBotInfo,
+  messageKey,
+  type StoredMessage,
+  type Webhook,
+} from "./bot-api.ts";
 import { handleControl } from "./control.ts";
-import { parseParams, RequestError, readBody, sendJson } from "./http.ts";
+import { jsonParam, parseParams, RequestError, readBody, sendJson } from "./http.ts";
 import type {
+  BotEvent,
+  CallbackAnswer,
   ControlledFake,
   Delivery,
   FailureSpec,
   FakeTelegram,
   FakeTelegramStats,
+  MarkupEdit,
   RecordedCall,
   SentFilter,
   SentMessage,
   StartOptions,
+  UserActOptions,
   UserSaysOptions,
 } from "./types.ts";
-import { nextUpdateId, textMessage } from "./updates.ts";
+import { commandMessage, nextUpdateId } from "./updates.ts";
+import { userUpdate } from "./user-acts.ts";
 
 export type { FakeBotInfo };
 
@@ -40,8 +54,15 @@ export class FakeTelegramServer implements ControlledFake, BotApiState {
   calls: RecordedCall[] = [];
   readonly webhooks = new Map<number, Webhook>();
   readonly commands = new Map<number, unknown>();
+  botMessages = new Map<string, StoredMessage>();
+  answeredQueries = new Set<string>();
   private readonly events = new EventEmitter().setMaxListeners(0); // "sent", "close"
   private sentMessages: SentMessage[] = [];
+  private answers: CallbackAnswer[] = [];
+  private edits: MarkupEdit[] = [];
+  private botEvents: BotEvent[] = []; // the three above, in seq order
+  private userMessages = new Map<string, number>(); // "<botId>:<chatId>:<message_id>" → date the user sent it
+  private issuedQueries = new Map<string, number>(); // "<botId>:<callback_query_id>" → chat id
   private readonly registered = new Map<string, FakeBotInfo>(); // by token
   private readonly revoked = new Set<string>(); // tokens Telegram answers 401 for
   private blocked = new Set<string>(); // "<botId|*>:<chatId>"
@@ -108,16 +129,48 @@ export class FakeTelegramServer implements ControlledFake, BotApiState {
     if (status === 429) this.rejected429++;
     const botId = bot?.id ?? Number(/^\d+/.exec(token)?.[0] ?? 0);
     this.calls.push({ seq, at, token, botId, method, params, status });
-    if (result.ok && bot && method.toLowerCase() === "sendmessage") this.recordSent(seq, at, bot.id, result.result);
+    if (result.ok && bot) this.record(seq, at, bot.id, method.toLowerCase(), params, result.result);
     sendJson(res, status, result);
   }
 
-  private recordSent(seq: number, at: number, botId: number, result: unknown): void {
-    const msg = result as { message_id: number; chat: { id: number }; text: string; reply_markup?: unknown };
-    const sent: SentMessage = { seq, at, botId, chatId: msg.chat.id, text: msg.text, messageId: msg.message_id };
-    if (msg.reply_markup !== undefined) sent.replyMarkup = msg.reply_markup;
-    this.sentMessages.push(sent);
-    this.events.emit("sent", sent);
+  /** Keep what a successful call did, for `sent()`, `callbackAnswers()`, `markupEdits()` and the events. */
+  private record(
+    seq: number,
+    at: number,
+    botId: number,
+    method: string,
+    params: Record<string, unknown>,
+    result: unknown,
+  ) {
+    const msg = result as { message_id: number; chat: { id: number }; text: string };
+    const markup = jsonParam(params.reply_markup);
+    let event: BotEvent;
+    if (method === "sendmessage") {
+      const sent: SentMessage = { seq, at, botId, chatId: msg.chat.id, text: msg.text, messageId: msg.message_id };
+      if (markup !== undefined) sent.replyMarkup = markup;
+      this.sentMessages.push(sent);
+      event = { kind: "message", ...sent };
+    } else if (method === "answercallbackquery") {
+      const callbackQueryId = String(params.callback_query_id);
+      const answer: CallbackAnswer = { seq, at, botId, callbackQueryId };
+      if (typeof params.text === "string") answer.text = params.text;
+      const alert = jsonParam(params.show_alert);
+      if (alert !== undefined) answer.showAlert = alert === true;
+      const chatId = this.issuedQueries.get(`${botId}:${callbackQueryId}`);
+      if (chatId !== undefined) answer.chatId = chatId;
+      this.answers.push(answer);
+      event = { kind: "callback_answer", ...answer };
+    } else if (method === "editmessagereplymarkup") {
+      const edit: MarkupEdit = { seq, at, botId, chatId: msg.chat.id, messageId: msg.message_id };
+      const kept = (result as { reply_markup?: unknown }).reply_markup;
+      if (kept !== undefined) edit.replyMarkup = kept;
+      this.edits.push(edit);
+      event = { kind: "markup_edit", ...edit };
+    } else {
+      return;
+    }
+    this.botEvents.push(event);
+    this.events.emit("sent", event);
   }
 
   private takeFailure(method: string): ApiResult | undefined {
@@ -171,11 +224,21 @@ export class FakeTelegramServer implements ControlledFake, BotApiState {
     return this.sentMessages.filter((m) => matches(m, filter));
   }
 
+  callbackAnswers(filter: SentFilter = {}): CallbackAnswer[] {
+    return this.answers.filter((a) => matches(a, filter));
+  }
+
+  markupEdits(filter: SentFilter = {}): MarkupEdit[] {
+    return this.edits.filter((e) => matches(e, filter));
+  }
+
   /** Matching messages with seq > sinceSeq (scans from the end: cheap for long-pollers that keep up). */
   sentAfter(sinceSeq: number, filter: SentFilter = {}): SentMessage[] {
-    let start = this.sentMessages.length;
-    while (start > 0 && this.sentMessages[start - 1]!.seq > sinceSeq) start--;
-    return this.sentMessages.slice(start).filter((m) => matches(m, filter));
+    return after(this.sentMessages, sinceSeq).filter((m) => matches(m, filter));
+  }
+
+  eventsAfter(sinceSeq: number, filter: SentFilter = {}): BotEvent[] {
+    return after(this.botEvents, sinceSeq).filter((e) => matches(e, filter));
   }
 
   registerBot(token: string, info: Partial<FakeBotInfo> = {}): FakeBotInfo {
@@ -249,16 +312,41 @@ export class FakeTelegramServer implements ControlledFake, BotApiState {
     return { status: res.status, body };
   }
 
+  /** A text as a Telegram client sends it: a leading /command gets its bot_command entity. */
   async userSays(botId: number, opts: UserSaysOptions): Promise<Delivery & { update: object }> {
     const chatId = opts.chatId ?? opts.userId;
-    const update = textMessage(opts.text, {
+    const messageId = this.nextMessageId(botId, chatId);
+    const update = commandMessage(opts.text, {
       updateId: nextUpdateId(),
       userId: opts.userId,
       chatId,
       firstName: opts.firstName ?? "Alice",
-      messageId: this.nextMessageId(botId, chatId),
+      messageId,
     });
+    this.userMessages.set(messageKey(botId, chatId, messageId), (update.message as { date: number }).date);
     return { ...(await this.deliverUpdate(botId, update)), update };
+  }
+
+  async userActs(botId: number, opts: UserActOptions): Promise<Delivery & { update: object }> {
+    const chatId = opts.chatId ?? opts.userId;
+    const built = userUpdate(opts, {
+      chatId,
+      bot: this.botById(botId),
+      nextMessageId: () => this.nextMessageId(botId, chatId),
+      botMessage: (id) => this.botMessages.get(messageKey(botId, chatId, id)),
+      userMessageDate: (id) => this.userMessages.get(messageKey(botId, chatId, id)),
+    });
+    if (built.sentMessageId !== undefined) {
+      this.userMessages.set(messageKey(botId, chatId, built.sentMessageId), built.date);
+    }
+    if (built.queryId !== undefined) this.issuedQueries.set(`${botId}:${built.queryId}`, chatId);
+    return { ...(await this.deliverUpdate(botId, built.update)), update: built.update };
+  }
+
+  /** The bot's public face (for the `from` of its messages in updates). */
+  private botById(botId: number): FakeBotInfo {
+    for (const bot of this.registered.values()) if (bot.id === botId) return bot;
+    return { id: botId, username: `bot${botId}_bot`, first_name: `Bot ${botId}` };
   }
 
   async waitForMessages(filter: SentFilter & { count: number; timeoutMs?: number }): Promise<SentMessage[]> {
@@ -301,10 +389,20 @@ export class FakeTelegramServer implements ControlledFake, BotApiState {
     });
   }
 
-  /** Clears calls, sent messages, blocks, queued failures and rate/peak counters; keeps bots, webhooks, the rate limit. */
+  /**
+   * Clears calls, sent messages, callback answers, keyboard edits, the chats' stored messages, blocks,
+   * queued failures and rate/peak counters; keeps bots, webhooks, the rate limit and message ids.
+   */
   reset(): void {
     this.calls = [];
     this.sentMessages = [];
+    this.answers = [];
+    this.edits = [];
+    this.botEvents = [];
+    this.botMessages = new Map();
+    this.answeredQueries = new Set();
+    this.userMessages = new Map();
+    this.issuedQueries = new Map();
     this.blocked = new Set();
     this.failures = new Map();
     this.delays = new Map();
@@ -323,7 +421,14 @@ export class FakeTelegramServer implements ControlledFake, BotApiState {
   }
 }
 
-function matches(m: SentMessage, filter: SentFilter): boolean {
+/** The entries with seq > sinceSeq of a list in seq order (scanned from the end). */
+function after<T extends { seq: number }>(list: T[], sinceSeq: number): T[] {
+  let start = list.length;
+  while (start > 0 && list[start - 1]!.seq > sinceSeq) start--;
+  return list.slice(start);
+}
+
+function matches(m: { botId: number; chatId?: number }, filter: SentFilter): boolean {
   return (
     (filter.botId === undefined || m.botId === filter.botId) &&
     (filter.chatId === undefined || m.chatId === filter.chatId)

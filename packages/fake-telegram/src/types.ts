@@ -24,9 +24,62 @@ export interface SentMessage {
   chatId: number;
   text: string;
   messageId: number;
-  /** Echoed when the bot attached an inline keyboard. */
+  /** The reply_markup sent with it, parsed (any kind: inline keyboard, reply keyboard, remove_keyboard). */
   replyMarkup?: unknown;
 }
+
+/** A successful answerCallbackQuery. */
+export interface CallbackAnswer {
+  seq: number;
+  at: number;
+  botId: number;
+  callbackQueryId: string;
+  text?: string;
+  showAlert?: boolean;
+  /** The chat of the pressed message, when the query came from the fake (`userActs` press). */
+  chatId?: number;
+}
+
+/** A successful editMessageReplyMarkup of a bot's message. */
+export interface MarkupEdit {
+  seq: number;
+  at: number;
+  botId: number;
+  chatId: number;
+  messageId: number;
+  /** The new inline keyboard; absent: the keyboard was removed. */
+  replyMarkup?: unknown;
+}
+
+/** What the bot did in a chat, in the fake's receive order (one seq space for all three). */
+export type BotEvent =
+  | ({ kind: "message" } & SentMessage)
+  | ({ kind: "callback_answer" } & CallbackAnswer)
+  | ({ kind: "markup_edit" } & MarkupEdit);
+
+/**
+ * Something a user does in their private chat with the bot, delivered as the update Telegram sends
+ * for it. `press`: an inline button of the bot's message `messageId` (its callback_data `data`);
+ * `contact`: shares a contact (their own unless `contactUserId` is given; null: not on Telegram);
+ * `edit`: edits their earlier message `messageId` (the fake remembers its date).
+ */
+export type UserAction =
+  | { type: "text"; text: string }
+  | { type: "press"; messageId: number; data: string }
+  | { type: "contact"; phoneNumber: string; contactUserId?: number | null; contactFirstName?: string }
+  | { type: "edit"; messageId: number; text: string }
+  | { type: "forward"; text: string; originUserId?: number; originFirstName?: string }
+  | { type: "photo"; caption?: string }
+  | { type: "sticker"; emoji?: string }
+  | { type: "voice"; duration?: number }
+  | { type: "location"; latitude: number; longitude: number };
+
+export type UserActOptions = UserAction & {
+  userId: number;
+  chatId?: number;
+  firstName?: string;
+  languageCode?: string | null;
+};
 
 export interface FailureSpec {
   status: number;
@@ -72,6 +125,10 @@ export interface FakeTelegram {
   calls: RecordedCall[];
   /** Successful sendMessage calls. */
   sent(filter?: SentFilter): SentMessage[];
+  /** Successful answerCallbackQuery calls (filtered by chat only when the fake issued the query). */
+  callbackAnswers(filter?: SentFilter): CallbackAnswer[];
+  /** Successful editMessageReplyMarkup calls. */
+  markupEdits(filter?: SentFilter): MarkupEdit[];
   registerBot(token: string, info?: Partial<FakeBotInfo>): FakeBotInfo;
   webhookOf(botId: number): { url: string; secretToken?: string } | undefined;
   blockChat(chatId: number, botId?: number): void;
@@ -84,6 +141,12 @@ export interface FakeTelegram {
   stats(): FakeTelegramStats;
   deliverUpdate(botId: number, update: object): Promise<Delivery>;
   userSays(botId: number, opts: UserSaysOptions): Promise<Delivery & { update: object }>;
+  /**
+   * The user does `opts` (a press, a shared contact, an edit, a forward, a photo…): the update is
+   * built with this chat's next message id and delivered to the bot's webhook. A press of a message
+   * the bot never sent to the chat throws.
+   */
+  userActs(botId: number, opts: UserActOptions): Promise<Delivery & { update: object }>;
   waitForMessages(filter: SentFilter & { count: number; timeoutMs?: number }): Promise<SentMessage[]>;
   reset(): void;
   close(): Promise<void>;
@@ -93,6 +156,8 @@ export interface FakeTelegram {
 export interface ControlledFake extends FakeTelegram {
   readonly webhooks: Map<number, Webhook>;
   sentAfter(sinceSeq: number, filter?: SentFilter): SentMessage[];
+  /** Messages, callback answers and keyboard edits with seq > sinceSeq, in order. */
+  eventsAfter(sinceSeq: number, filter?: SentFilter): BotEvent[];
   waitForSent<T>(compute: () => T | undefined, timeoutMs: number, signal?: AbortSignal): Promise<T | undefined>;
   botForToken(token: string): FakeBotInfo | undefined;
 }

@@ -12,6 +12,8 @@ export interface UpdateBase {
   messageId?: number;
   /** Unix seconds. */
   date?: number;
+  /** The user's Telegram language (IETF tag); default "en", null: none (Telegram leaves it out then). */
+  languageCode?: string | null;
 }
 
 export interface BotRef {
@@ -34,7 +36,13 @@ const DEFAULT_USER_ID = 424242;
 const DEFAULT_BOT: BotRef = { id: 1000001, username: "bot1000001_bot", first_name: "Bot 1000001" };
 
 export function user(b: UpdateBase = {}) {
-  return { id: b.userId ?? DEFAULT_USER_ID, is_bot: false, first_name: b.firstName ?? "Alice", language_code: "en" };
+  const language = b.languageCode === undefined ? "en" : b.languageCode;
+  return {
+    id: b.userId ?? DEFAULT_USER_ID,
+    is_bot: false,
+    first_name: b.firstName ?? "Alice",
+    ...(language === null ? {} : { language_code: language }),
+  };
 }
 
 export function privateChat(b: UpdateBase = {}) {
@@ -64,9 +72,18 @@ export function textMessage(text: string, b: UpdateBase = {}): Update {
 /** `/start param` (or `/start@botname param`) with its bot_command entity, as a deep link produces. */
 export function startCommand(param?: string, b: UpdateBase & { botUsername?: string } = {}): Update {
   const command = b.botUsername ? `/start@${b.botUsername}` : "/start";
-  const text = param ? `${command} ${param}` : command;
-  const entities = [{ type: "bot_command", offset: 0, length: command.length }];
-  return { update_id: id(b), message: { ...message(b), text, entities } };
+  return commandMessage(param ? `${command} ${param}` : command, b);
+}
+
+/**
+ * A message starting with a command (`/cancel`, `/help`, `/foo@some_bot arg`): Telegram marks the
+ * command, `@username` included, with a bot_command entity at offset 0. Text that does not start
+ * with `/` gets no entity (it is then a plain message).
+ */
+export function commandMessage(text: string, b: UpdateBase = {}): Update {
+  const command = /^\/[A-Za-z0-9_]{1,32}(@[A-Za-z0-9_]{3,32})?/.exec(text)?.[0];
+  const entities = command ? [{ type: "bot_command", offset: 0, length: command.length }] : undefined;
+  return { update_id: id(b), message: { ...message(b), text, ...(entities ? { entities } : {}) } };
 }
 
 /** A message in a group chat (negative id) — the product should ignore it. */
@@ -80,9 +97,70 @@ export function groupMessage(text: string, b: UpdateBase & { title?: string } = 
   return { update_id: id(b), message: { ...message(b), chat, text } };
 }
 
-export function editedMessage(text: string, b: UpdateBase = {}): Update {
+/**
+ * The user edited an earlier message: the same message_id and `date` (when it was first sent), the
+ * new text, and `edit_date`. `messageId` and `date` should be the original message's.
+ */
+export function editedMessage(text: string, b: UpdateBase & { editDate?: number } = {}): Update {
   const date = b.date ?? nowSeconds() - 30;
-  return { update_id: id(b), edited_message: { ...message({ ...b, date }), edit_date: date + 30, text } };
+  const editDate = b.editDate ?? Math.max(date + 1, nowSeconds());
+  return { update_id: id(b), edited_message: { ...message({ ...b, date }), edit_date: editDate, text } };
+}
+
+/**
+ * A message the user forwarded from someone else (by default another user): `forward_origin`
+ * (Bot API 7.0+) and the legacy `forward_from` / `forward_date` Telegram still sends beside it.
+ */
+export function forwardedMessage(
+  text: string,
+  b: UpdateBase & { origin?: { id: number; first_name: string; username?: string }; originDate?: number } = {},
+): Update {
+  const sender = { is_bot: false, ...(b.origin ?? { id: 777000123, first_name: "Bob" }) };
+  const date = b.originDate ?? nowSeconds() - 3600;
+  return {
+    update_id: id(b),
+    message: {
+      ...message(b),
+      forward_origin: { type: "user", sender_user: sender, date },
+      forward_from: sender,
+      forward_date: date,
+      text,
+    },
+  };
+}
+
+/**
+ * The user shared a contact. Through a `request_contact` button it is their own: `user_id` is the
+ * sender's id and the names are theirs; pass `contactUserId` (or null: a contact not on Telegram)
+ * for someone else's card.
+ */
+export function contactMessage(
+  phoneNumber: string,
+  b: UpdateBase & { contactUserId?: number | null; contactFirstName?: string; contactLastName?: string } = {},
+): Update {
+  const contactUser = b.contactUserId === undefined ? (b.userId ?? DEFAULT_USER_ID) : b.contactUserId;
+  const contact = {
+    phone_number: phoneNumber,
+    first_name: b.contactFirstName ?? b.firstName ?? "Alice",
+    ...(b.contactLastName ? { last_name: b.contactLastName } : {}),
+    ...(contactUser === null ? {} : { user_id: contactUser }),
+  };
+  return { update_id: id(b), message: { ...message(b), contact } };
+}
+
+export function voiceMessage(b: UpdateBase & { duration?: number } = {}): Update {
+  const voice = {
+    duration: b.duration ?? 3,
+    mime_type: "audio/ogg",
+    file_id: `AwACAgIAAxkBAAI${randomId()}`,
+    file_unique_id: `AgAD${randomId()}`,
+    file_size: 9000,
+  };
+  return { update_id: id(b), message: { ...message(b), voice } };
+}
+
+export function locationMessage(latitude: number, longitude: number, b: UpdateBase = {}): Update {
+  return { update_id: id(b), message: { ...message(b), location: { latitude, longitude } } };
 }
 
 export function photoMessage(b: UpdateBase & { caption?: string } = {}): Update {
@@ -113,13 +191,33 @@ export function sticker(b: UpdateBase & { emoji?: string } = {}): Update {
   return { update_id: id(b), message: { ...message(b), sticker: stickerObj } };
 }
 
-/** The user pressed an inline button under a message the bot sent earlier. */
-export function callbackQuery(data: string, b: UpdateBase & { bot?: BotRef; messageText?: string } = {}): Update {
+/**
+ * The user pressed an inline button under a message the bot sent earlier: the bot's message as it
+ * stands (`messageId`, its `date`, text and keyboard), the button's callback_data, and a query id
+ * the bot answers with answerCallbackQuery.
+ */
+export function callbackQuery(
+  data: string,
+  b: UpdateBase & { bot?: BotRef; messageText?: string; replyMarkup?: unknown; queryId?: string } = {},
+): Update {
   const bot = b.bot ?? DEFAULT_BOT;
-  const botMessage = { ...message(b), from: botUser(bot), text: b.messageText ?? "Pick one:" };
+  const botMessage = {
+    ...message(b),
+    from: botUser(bot),
+    text: b.messageText ?? "Pick one:",
+    ...(b.replyMarkup === undefined ? {} : { reply_markup: b.replyMarkup }),
+  };
+  // Telegram's chat_instance is a stable id of the chat the button's message is in.
+  const chatInstance = String(-(BigInt(b.chatId ?? b.userId ?? DEFAULT_USER_ID) * 7919n + BigInt(bot.id)));
   return {
     update_id: id(b),
-    callback_query: { id: randomId(), from: user(b), message: botMessage, chat_instance: randomId(), data },
+    callback_query: {
+      id: b.queryId ?? randomId(),
+      from: user(b),
+      message: botMessage,
+      chat_instance: chatInstance,
+      data,
+    },
   };
 }
 

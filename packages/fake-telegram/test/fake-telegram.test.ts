@@ -171,6 +171,70 @@ describe("Bot API over plain fetch", () => {
     });
     expect((await call("answerCallbackQuery", { callback_query_id: "987" })).json).toEqual({ ok: true, result: true });
   });
+
+  it("records reply_markup of every kind, sent as JSON or as a form field's JSON string", async () => {
+    const inline = {
+      inline_keyboard: [
+        [
+          { text: "Yes", callback_data: "y" },
+          { text: "Site", url: "https://x.io" },
+        ],
+      ],
+    };
+    const contact = { keyboard: [[{ text: "Share my phone number", request_contact: true }]], resize_keyboard: true };
+    const first = await call("sendMessage", { chat_id: 40, text: "pick", reply_markup: inline });
+    expect(first.json.result).toMatchObject({ message_id: 1, text: "pick", reply_markup: inline });
+    const form = await fetch(`${fake.apiRoot}/bot${TOKEN}/sendMessage`, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({ chat_id: "40", text: "phone?", reply_markup: JSON.stringify(contact) }),
+    });
+    // Telegram's Message carries only an inline keyboard.
+    expect(((await form.json()) as Json).result.reply_markup).toBeUndefined();
+    await call("sendMessage", { chat_id: 40, text: "thanks", reply_markup: { remove_keyboard: true } });
+    expect(fake.sent({ chatId: 40 }).map((m) => [m.messageId, m.replyMarkup])).toEqual([
+      [1, inline],
+      [2, contact],
+      [3, { remove_keyboard: true }],
+    ]);
+  });
+
+  it("refuses markup Telegram refuses: callback_data over 64 bytes, buttons without an action, bad JSON", async () => {
+    const button = (b: object) => ({ inline_keyboard: [[{ text: "A", ...b }]] });
+    const refused = [
+      button({ callback_data: "x".repeat(65) }),
+      button({ callback_data: "é".repeat(33) }), // 66 bytes in UTF-8
+      button({}),
+      { inline_keyboard: [{ text: "not rows" }] },
+      "{not json",
+      { keyboard: [[{ text: "" }]] },
+    ];
+    for (const reply_markup of refused) {
+      expect((await call("sendMessage", { chat_id: 41, text: "x", reply_markup })).status).toBe(400);
+    }
+    expect(
+      (await call("sendMessage", { chat_id: 41, text: "x", reply_markup: button({ callback_data: "é".repeat(32) }) }))
+        .status,
+    ).toBe(200);
+    expect(fake.sent()).toHaveLength(1);
+  });
+
+  it("answers a callback query once: a second answer is 'query is too old'", async () => {
+    expect((await call("answerCallbackQuery", { callback_query_id: "q1", text: "Saved" })).json).toEqual({
+      ok: true,
+      result: true,
+    });
+    expect(await call("answerCallbackQuery", { callback_query_id: "q1" })).toEqual({
+      status: 400,
+      json: {
+        ok: false,
+        error_code: 400,
+        description: "Bad Request: query is too old and response timeout expired or query ID is invalid",
+      },
+    });
+    expect((await call("answerCallbackQuery", { callback_query_id: "q2", text: "x".repeat(201) })).status).toBe(400);
+    expect(fake.callbackAnswers()).toMatchObject([{ botId: BOT_ID, callbackQueryId: "q1", text: "Saved" }]);
+  });
 });
 
 describe("Bot API through grammY", () => {
@@ -221,6 +285,62 @@ describe("Bot API through grammY", () => {
     const t1 = Date.now();
     expect((await call("sendMessage", { chat_id: 6, text: "fast" })).status).toBe(200);
     expect(Date.now() - t1).toBeLessThan(280);
+  });
+
+  it("edits a message's inline keyboard like Telegram: the edited Message, then 'not modified', 'not found'", async () => {
+    const api = bot().api;
+    const keyboard = {
+      inline_keyboard: [
+        [
+          { text: "Yes", callback_data: "y" },
+          { text: "No", callback_data: "n" },
+        ],
+      ],
+    };
+    const sent = await api.sendMessage(60, "Continue?", { reply_markup: keyboard });
+    const marked = { inline_keyboard: [[{ text: "✓ Yes", callback_data: "done" }]] };
+    const edited = await api.editMessageReplyMarkup(60, sent.message_id, { reply_markup: marked });
+    expect(edited).toMatchObject({
+      message_id: sent.message_id,
+      chat: { id: 60 },
+      from: { id: BOT_ID, is_bot: true },
+      date: sent.date,
+      edit_date: expect.any(Number),
+      text: "Continue?",
+      reply_markup: marked,
+    });
+    // The same keyboard again, keys in another order: not modified.
+    const same = { inline_keyboard: [[{ callback_data: "done", text: "✓ Yes" }]] };
+    await expect(api.editMessageReplyMarkup(60, sent.message_id, { reply_markup: same })).rejects.toMatchObject({
+      error_code: 400,
+      description: expect.stringMatching(/^Bad Request: message is not modified/),
+    });
+    // No reply_markup removes the keyboard; removing it twice is not a modification.
+    const removed = await api.editMessageReplyMarkup(60, sent.message_id);
+    expect(removed).not.toHaveProperty("reply_markup");
+    await expect(api.editMessageReplyMarkup(60, sent.message_id)).rejects.toMatchObject({ error_code: 400 });
+    await expect(api.editMessageReplyMarkup(60, 999)).rejects.toMatchObject({
+      description: "Bad Request: message to edit not found",
+    });
+    await expect(api.editMessageReplyMarkup(61, sent.message_id)).rejects.toMatchObject({ error_code: 400 });
+    const reply = { keyboard: [[{ text: "A" }]] } as unknown as typeof keyboard;
+    await expect(api.editMessageReplyMarkup(60, sent.message_id, { reply_markup: reply })).rejects.toMatchObject({
+      description: "Bad Request: inline keyboard expected",
+    });
+    expect(fake.markupEdits()).toMatchObject([
+      { botId: BOT_ID, chatId: 60, messageId: sent.message_id, replyMarkup: marked },
+      { botId: BOT_ID, chatId: 60, messageId: sent.message_id },
+    ]);
+    expect(fake.markupEdits()[1]).not.toHaveProperty("replyMarkup");
+    expect(fake.calls.filter((c) => c.method === "editMessageReplyMarkup").map((c) => c.status)).toEqual([
+      200, 400, 200, 400, 400, 400, 400,
+    ]);
+  });
+
+  it("answers a callback query through grammY", async () => {
+    expect(await bot().api.answerCallbackQuery("77", { text: "Saved" })).toBe(true);
+    await expect(bot().api.answerCallbackQuery("77")).rejects.toMatchObject({ error_code: 400 });
+    expect(fake.callbackAnswers()).toMatchObject([{ callbackQueryId: "77", text: "Saved" }]);
   });
 
   it("injects 5xx failures count times", async () => {
@@ -305,6 +425,145 @@ describe("webhook delivery", () => {
       "Wrong response from the webhook: 500 Internal Server Error",
     );
     await expect(fake.deliverUpdate(424242, updates.sticker())).rejects.toThrow(/no webhook/);
+  });
+});
+
+describe("user actions", () => {
+  beforeAll(async () => {
+    await call("setWebhook", { url: hookUrl });
+  });
+  const USER = 88;
+  const acts = (opts: Parameters<FakeTelegram["userActs"]>[1]) => fake.userActs(BOT_ID, opts);
+  const lastMessage = () => received.at(-1)!.body.message;
+
+  it("gives a command its bot_command entity, @username included", async () => {
+    await fake.userSays(BOT_ID, { userId: USER, text: "/foo@some_bot arg" });
+    expect(lastMessage()).toMatchObject({
+      text: "/foo@some_bot arg",
+      entities: [{ type: "bot_command", offset: 0, length: "/foo@some_bot".length }],
+    });
+    await acts({ userId: USER, type: "text", text: "plain" });
+    expect(lastMessage()).not.toHaveProperty("entities");
+  });
+
+  it("presses a button: a callback_query for the bot's message as it stands, answered and recorded", async () => {
+    const keyboard = { inline_keyboard: [[{ text: "Yes", callback_data: "sig.1" }]] };
+    const sent = (await call("sendMessage", { chat_id: USER, text: "Sure?", reply_markup: keyboard })).json.result;
+    const { status, update } = await acts({ userId: USER, type: "press", messageId: sent.message_id, data: "sig.1" });
+    expect(status).toBe(200);
+    const query = (update as Json).callback_query;
+    expect(received.at(-1)!.body).toEqual(update);
+    expect(query).toMatchObject({
+      id: expect.stringMatching(/^\d+$/),
+      from: { id: USER, is_bot: false },
+      chat_instance: expect.any(String),
+      data: "sig.1",
+      message: {
+        message_id: sent.message_id,
+        date: sent.date,
+        from: { id: BOT_ID, is_bot: true },
+        chat: { id: USER, type: "private" },
+        text: "Sure?",
+        reply_markup: keyboard,
+      },
+    });
+    await call("answerCallbackQuery", { callback_query_id: query.id, text: "Noted" });
+    await call("editMessageReplyMarkup", { chat_id: USER, message_id: sent.message_id });
+    expect(fake.callbackAnswers({ chatId: USER })).toMatchObject([{ callbackQueryId: query.id, text: "Noted" }]);
+    // The message now has no keyboard: a second press shows it so.
+    const again = await acts({ userId: USER, type: "press", messageId: sent.message_id, data: "sig.1" });
+    expect((again.update as Json).callback_query.message).not.toHaveProperty("reply_markup");
+    await expect(acts({ userId: USER, type: "press", messageId: 9999, data: "x" })).rejects.toThrow(/no message 9999/);
+    // One ordered stream of what the bot did in the chat.
+    expect(fake.eventsAfter(0, { chatId: USER }).map((e) => e.kind)).toEqual([
+      "message",
+      "callback_answer",
+      "markup_edit",
+    ]);
+  });
+
+  it("shares the user's own contact, or someone else's", async () => {
+    await acts({ userId: USER, type: "contact", phoneNumber: "+49 151 23456789", firstName: "Ann" });
+    expect(lastMessage().contact).toEqual({ phone_number: "+49 151 23456789", first_name: "Ann", user_id: USER });
+    await acts({
+      userId: USER,
+      type: "contact",
+      phoneNumber: "15550001",
+      contactUserId: null,
+      contactFirstName: "Zed",
+    });
+    expect(lastMessage().contact).toEqual({ phone_number: "15550001", first_name: "Zed" });
+  });
+
+  it("edits an earlier message: same id, its first date, edit_date", async () => {
+    const said = await fake.userSays(BOT_ID, { userId: USER, text: "no" });
+    const original = (said.update as Json).message;
+    await acts({ userId: USER, type: "edit", messageId: original.message_id, text: "Norway" });
+    const edited = received.at(-1)!.body.edited_message;
+    expect(edited).toMatchObject({ message_id: original.message_id, date: original.date, text: "Norway" });
+    expect(edited.edit_date).toBeGreaterThanOrEqual(original.date);
+  });
+
+  it("forwards, sends a photo with a caption, a sticker, a voice message and a location", async () => {
+    await acts({ userId: USER, type: "forward", text: "41", originUserId: 5, originFirstName: "Eve" });
+    const fwd = lastMessage();
+    expect(fwd).toMatchObject({
+      text: "41",
+      forward_origin: {
+        type: "user",
+        sender_user: { id: 5, is_bot: false, first_name: "Eve" },
+        date: expect.any(Number),
+      },
+      forward_from: { id: 5, first_name: "Eve" },
+      forward_date: fwd.forward_origin.date,
+    });
+    await acts({ userId: USER, type: "photo", caption: "me" });
+    expect(lastMessage()).toMatchObject({ caption: "me", photo: expect.any(Array) });
+    await acts({ userId: USER, type: "sticker" });
+    expect(lastMessage().sticker).toMatchObject({ type: "regular", emoji: expect.any(String) });
+    await acts({ userId: USER, type: "voice", duration: 4 });
+    expect(lastMessage().voice).toMatchObject({ duration: 4, mime_type: "audio/ogg", file_id: expect.any(String) });
+    await acts({ userId: USER, type: "location", latitude: 52.52, longitude: 13.405 });
+    expect(lastMessage().location).toEqual({ latitude: 52.52, longitude: 13.405 });
+    // Each new message took the chat's next message id.
+    const ids = received.slice(-5).map((r) => r.body.message.message_id);
+    expect(ids).toEqual([...ids].sort((a, b) => a - b));
+    expect(new Set(ids).size).toBe(5);
+  });
+
+  it("drives the same through the control API, and long-polls the bot's events", async () => {
+    const sent = (
+      await call("sendMessage", {
+        chat_id: USER,
+        text: "Pick",
+        reply_markup: { inline_keyboard: [[{ text: "A", callback_data: "a" }]] },
+      })
+    ).json.result;
+    const since = fake.eventsAfter(0).at(-1)!.seq;
+    const press = await control("user-acts", {
+      bot_id: BOT_ID,
+      user_id: USER,
+      type: "press",
+      message_id: sent.message_id,
+      data: "a",
+    });
+    expect(press.json).toMatchObject({ status: 200, body: "handled", update: { callback_query: { data: "a" } } });
+    const polling = control(`events?chat_id=${USER}&since_seq=${since}&wait_ms=5000`);
+    await call("answerCallbackQuery", { callback_query_id: press.json.update.callback_query.id });
+    const { json } = await polling;
+    expect(json.events).toMatchObject([{ kind: "callback_answer", chatId: USER }]);
+    const shared = await control("user-acts", {
+      token: TOKEN,
+      user_id: USER,
+      type: "contact",
+      phone_number: "+15550002",
+    });
+    expect(shared.json.update.message.contact).toMatchObject({ phone_number: "+15550002", user_id: USER });
+    expect((await control("user-acts", { bot_id: BOT_ID, user_id: USER, type: "dance" })).status).toBe(400);
+    expect(
+      (await control("user-acts", { bot_id: BOT_ID, user_id: USER, type: "press", message_id: 12345, data: "a" }))
+        .status,
+    ).toBe(400);
   });
 });
 
@@ -411,6 +670,11 @@ describe("update builders", () => {
       updates.inlineQuery("q"),
       updates.pollAnswer(),
       updates.groupMessage("hi all"),
+      updates.commandMessage("/cancel"),
+      updates.contactMessage("+491511234567"),
+      updates.forwardedMessage("hi"),
+      updates.voiceMessage(),
+      updates.locationMessage(1, 2),
     ];
     const ids = all.map((u) => u.update_id);
     expect(new Set(ids).size).toBe(ids.length);
@@ -427,7 +691,30 @@ describe("update builders", () => {
       "inline_query",
       "poll_answer",
       "message",
+      "message",
+      "message",
+      "message",
+      "message",
+      "message",
     ]);
+    for (const [text, command] of [
+      ["/start x", "/start"],
+      ["/cancel", "/cancel"],
+      ["/help", "/help"],
+      ["/foo@journeys_bot", "/foo@journeys_bot"],
+    ]) {
+      expect(updates.commandMessage(text!).message).toMatchObject({
+        text,
+        entities: [{ type: "bot_command", offset: 0, length: command!.length }],
+      });
+    }
+    const edited = updates.editedMessage("fixed", { messageId: 7, date: 1_700_000_000 }).edited_message as Json;
+    expect(edited).toMatchObject({ message_id: 7, date: 1_700_000_000, text: "fixed" });
+    expect(edited.edit_date).toBeGreaterThan(edited.date);
+    const press = updates.callbackQuery("d", { userId: 9, messageId: 3, replyMarkup: { inline_keyboard: [] } });
+    expect((press.callback_query as Json).message).toMatchObject({ message_id: 3, chat: { id: 9 }, reply_markup: {} });
+    expect((updates.textMessage("x", { languageCode: null }).message as Json).from).not.toHaveProperty("language_code");
+    expect((updates.textMessage("x", { languageCode: "de" }).message as Json).from.language_code).toBe("de");
     const msg = updates.textMessage("x").message as { date: number; message_id: number };
     expect(msg.date).toBeGreaterThan(1_600_000_000);
     expect(msg.date).toBeLessThan(10_000_000_000);
