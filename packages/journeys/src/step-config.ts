@@ -4,13 +4,21 @@
  */
 import { STEP_TYPES, type StepType, TRIGGER_TYPES, type TriggerType } from "./db/schema.ts";
 import { invalid } from "./errors.ts";
-import { isValidationKind, VALIDATION_KINDS } from "./validation/index.ts";
+import { labelKey } from "./validation/choice.ts";
+import { isCountryCode } from "./validation/country.ts";
+import { isValidationKind, VALIDATION_KINDS, type ValidationKind } from "./validation/index.ts";
+import { isPhoneRegion } from "./validation/phone.ts";
 
 /** Telegram refuses longer texts; we refuse them when the step is written, not when it is sent. */
 export const MAX_TEXT_LENGTH = 4096;
 export const MAX_DELAY_MINUTES = 30 * 24 * 60;
 export const START_PARAM_RE = /^[A-Za-z0-9_-]{1,64}$/;
 const ANSWER_KEY_RE = /^[A-Za-z0-9_.-]{1,64}$/;
+/** A choice question's buttons: Telegram shows each on an inline keyboard. */
+export const MAX_OPTIONS = 100;
+export const MAX_OPTION_LABEL = 64;
+export const MAX_OPTION_VALUE = 64;
+const OPTION_FIELDS = ["label", "value"];
 
 export interface StepInput {
   step_type: string;
@@ -38,6 +46,53 @@ function minutes(config: Record<string, unknown>, field: string, where: string):
   return v;
 }
 
+/** Code points, so an emoji in a label counts as one character (as Telegram counts it). */
+const length = (s: string) => [...s].length;
+
+/**
+ * `options`: required by choice questions, allowed on country questions (buttons whose values are
+ * country codes, while typed names still work), refused elsewhere. Values are unique, and so are
+ * labels as typed answers compare them (case and spaces ignored), so a typed answer names one option.
+ */
+function questionOptions(config: Record<string, unknown>, kind: ValidationKind, where: string): void {
+  const options = config.options;
+  if (options === undefined) {
+    if (kind === "choice") throw invalid(`${where}: config.options is required for a choice question`);
+    return;
+  }
+  if (kind !== "choice" && kind !== "country") {
+    throw invalid(`${where}: config.options is only for choice and country questions`);
+  }
+  if (!Array.isArray(options) || options.length < 1 || options.length > MAX_OPTIONS) {
+    throw invalid(`${where}: config.options must be an array of 1–${MAX_OPTIONS} {label, value} options`);
+  }
+  const labels = new Map<string, number>();
+  const values = new Map<string, number>();
+  options.forEach((option: unknown, i) => {
+    const at = `${where}: config.options[${i}]`;
+    if (!isObject(option)) throw invalid(`${at} must be an object with label and value`);
+    const extra = Object.keys(option).find((k) => !OPTION_FIELDS.includes(k));
+    if (extra !== undefined) throw invalid(`${at} has an unknown field "${extra}" (allowed: label, value)`);
+    const { label, value } = option;
+    if (typeof label !== "string" || label.trim() === "" || length(label.trim()) > MAX_OPTION_LABEL) {
+      throw invalid(`${at}.label must be 1–${MAX_OPTION_LABEL} characters`);
+    }
+    if (typeof value !== "string" || value.trim() === "" || length(value) > MAX_OPTION_VALUE) {
+      throw invalid(`${at}.value must be a non-empty string of at most ${MAX_OPTION_VALUE} characters`);
+    }
+    if (kind === "country" && !isCountryCode(value)) {
+      throw invalid(`${at}.value must be an ISO 3166-1 alpha-2 country code in capitals, e.g. DE`);
+    }
+    const sameValue = values.get(value);
+    if (sameValue !== undefined) throw invalid(`${at}.value "${value}" repeats options[${sameValue}].value`);
+    values.set(value, i);
+    const key = labelKey(label);
+    const sameLabel = labels.get(key);
+    if (sameLabel !== undefined) throw invalid(`${at}.label "${label.trim()}" repeats options[${sameLabel}].label`);
+    labels.set(key, i);
+  });
+}
+
 export function validateStep(step: StepInput, index: number): { stepType: StepType; config: Record<string, unknown> } {
   const where = `steps[${index}]`;
   if (!(STEP_TYPES as readonly string[]).includes(step.step_type)) {
@@ -59,6 +114,13 @@ export function validateStep(step: StepInput, index: number): { stepType: StepTy
         throw invalid(`${where}: config.validation must be one of ${VALIDATION_KINDS.join(", ")}`);
       }
       if (config.error_text !== undefined) requireText(config, "error_text", where);
+      questionOptions(config, config.validation, where);
+      if (config.default_region !== undefined) {
+        if (config.validation !== "phone") throw invalid(`${where}: config.default_region is only for phone questions`);
+        if (!isCountryCode(config.default_region) || !isPhoneRegion(config.default_region)) {
+          throw invalid(`${where}: config.default_region must be an ISO 3166-1 alpha-2 code in capitals, e.g. DE`);
+        }
+      }
       break;
     case "delay": {
       const min = minutes(config, "min_minutes", where);

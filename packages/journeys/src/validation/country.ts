@@ -7,7 +7,8 @@ import it from "i18n-iso-countries/langs/it.json" with { type: "json" };
 import pt from "i18n-iso-countries/langs/pt.json" with { type: "json" };
 import ru from "i18n-iso-countries/langs/ru.json" with { type: "json" };
 import uk from "i18n-iso-countries/langs/uk.json" with { type: "json" };
-import type { ValidationResult } from "./types.ts";
+import { matchOption } from "./choice.ts";
+import type { AnswerContext, ValidationResult } from "./types.ts";
 
 export const COUNTRY_ERROR =
   "I couldn't recognise that country. Please reply with a country name or its 2-letter code, for example Germany or DE.";
@@ -83,26 +84,64 @@ function flagToCode(s: string): string | null {
   return String.fromCharCode(...points.map((p) => p - 0x1f1e6 + 65));
 }
 
-export function lookupCountry(input: string): string | null {
+/** What an answer says: a code we are sure of, a code it may mean (a guess), or nothing. */
+export type CountryReading = { code: string; certain: boolean } | null;
+
+/**
+ * Reads a country from a name, an alias, a flag or a code.
+ *
+ * Case rule for codes: only capitals are a code ("NO", "IN", "DEU"). The same letters in any
+ * other case ("no", "No", "in", "can", "Nor") are most often a word — "no" was once stored as
+ * Norway — and phone keyboards capitalise a message's first letter, so "No" is no code either.
+ * Those readings come back uncertain and validateCountry asks back. A name of three letters
+ * or more wins over a code, so "usa", "uae" and "uk" (not a code) are certain in any case; "us"
+ * is asked back although the library lists "US" as a name.
+ */
+export function readCountry(input: string): CountryReading {
   if (input.length > MAX_COUNTRY_LENGTH) return null;
   // Tolerate surrounding punctuation/whitespace: "Germany!", "(DE)", "“France”".
   const trimmed = input.replace(/^[\s\p{P}\p{S}]+|[\s\p{P}\p{S}]+$/gu, "");
   const flag = flagToCode(input.trim());
-  if (flag !== null) return countries.isValid(flag) ? flag : null;
+  if (flag !== null) return countries.isValid(flag) ? { code: flag, certain: true } : null;
 
-  // Codes first: "DE", "de", "DEU", "usa". "UK" is not an ISO code, so it falls through to names.
-  if (/^[a-z]{2}$/i.test(trimmed)) {
-    const code = trimmed.toUpperCase();
-    if (countries.isValid(code)) return code;
-  } else if (/^[a-z]{3}$/i.test(trimmed)) {
-    const code = countries.alpha3ToAlpha2(trimmed.toUpperCase());
-    if (code !== undefined) return code;
-  }
   const byName = NAME_INDEX.get(nameKey(trimmed));
-  return byName === undefined || byName === AMBIGUOUS ? null : byName;
+  const name = byName === undefined || byName === AMBIGUOUS ? null : byName;
+  // Codes: "DE", "DEU". "UK" is not an ISO code, so it falls through to names.
+  if (/^[a-z]{2,3}$/i.test(trimmed)) {
+    const upper = trimmed.toUpperCase();
+    const code = upper.length === 2 ? (countries.isValid(upper) ? upper : undefined) : countries.alpha3ToAlpha2(upper);
+    if (code !== undefined && trimmed === upper) return { code, certain: true };
+    // Two letters that are a code stay a guess even where the library lists them as a name
+    // ("US", "U.S."): "us" is the word. Three letters are rarer words, and "usa" means the USA.
+    if (name !== null && (upper.length === 3 || code === undefined)) return { code: name, certain: true };
+    return code === undefined ? null : { code, certain: false };
+  }
+  return name === null ? null : { code: name, certain: true };
 }
 
-export function validateCountry(input: string): ValidationResult {
-  const code = lookupCountry(input);
-  return code === null ? { ok: false, error: COUNTRY_ERROR } : { ok: true, value: code };
+/** The alpha-2 code an answer names for sure, else null (see readCountry for what is a guess). */
+export function lookupCountry(input: string): string | null {
+  const reading = readCountry(input);
+  return reading?.certain ? reading.code : null;
+}
+
+/** An upper-case ISO 3166-1 alpha-2 code that names a country ("DE"; not "de", "EU" or "ZZ"). */
+export function isCountryCode(x: unknown): x is string {
+  return typeof x === "string" && /^[A-Z]{2}$/.test(x) && countries.isValid(x);
+}
+
+export const countryAskBack = (code: string) =>
+  `Did you mean ${countries.getName(code, "en") ?? code}? Please type the country's full name.`;
+
+/**
+ * A country answer: the alpha-2 code. At a question with `options` (buttons), a typed label
+ * gives that option's value first. A lower- or mixed-case code ("no", "In") is asked back.
+ */
+export function validateCountry(input: string, ctx?: AnswerContext): ValidationResult {
+  const option = matchOption(input, ctx?.options);
+  if (option !== null) return { ok: true, value: option };
+  const reading = readCountry(input);
+  if (reading === null) return { ok: false, error: COUNTRY_ERROR };
+  if (!reading.certain) return { ok: false, error: countryAskBack(reading.code), askBack: true };
+  return { ok: true, value: reading.code };
 }

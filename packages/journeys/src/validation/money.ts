@@ -1,8 +1,11 @@
 import { canonicalDecimal } from "./number.ts";
-import type { ValidationResult } from "./types.ts";
+import { ambiguousSeparator, decimalMarkOf, readings } from "./separators.ts";
+import type { AnswerContext, ValidationResult } from "./types.ts";
 
 export const MONEY_ERROR = "Please reply with an amount, for example 1500, $1,000 or 250 EUR.";
 export const MONEY_NEGATIVE_ERROR = "The amount can't be negative. Please reply with an amount like 1500 or $1,000.";
+export const moneyAskBack = ([thousands, decimal]: [string, string]) =>
+  `Do you mean ${thousands} or ${decimal}? Please type the amount without separators.`;
 export const MONEY_CURRENCY_ERROR =
   "I don't recognise that currency. Please use a 3-letter code like USD or EUR, or a symbol like $, € or £.";
 
@@ -111,7 +114,17 @@ function resolveSuffix(post: string): { exponent: number; currency: string } | n
 type Failure = { ok: false; error: string };
 const fail = (error: string): Failure => ({ ok: false, error });
 
-export function validateMoney(input: string): ValidationResult {
+/**
+ * A money answer: `{ amount, currency }`.
+ *
+ * "1.000 €" / "$1,000" (one separator, three digits) are read with the user's decimal mark from
+ * `languageCode`, English when unknown (the bot's own texts are English, and "$1,000" is the
+ * SPEC's example). A separator that mark calls a group is a thousand ("1.000 €" in German,
+ * "$1,000" in English). One it calls a decimal would make an amount with three decimal places,
+ * which nobody means, so we ask back ("1.000 €" in English or with no language, "1,000 €" in
+ * German) — unless a multiplier scales the decimals away ("1.500k" is 1500 in English).
+ */
+export function validateMoney(input: string, ctx?: AnswerContext): ValidationResult {
   if (input.length > MAX_MONEY_LENGTH) return fail(MONEY_ERROR);
   const s = input.normalize("NFKC").trim();
   // Exactly one run of digits (with grouping), optional text before and after: "US$ 1,000",
@@ -134,7 +147,11 @@ export function validateMoney(input: string): ValidationResult {
     return fail(MONEY_ERROR); // "$300 EUR": which one?
   }
 
-  const decimal = canonicalDecimal(num);
+  const mark = decimalMarkOf(ctx?.languageCode) ?? ".";
+  if (ambiguousSeparator(num) === mark && suffix.exponent === 0 && !negative) {
+    return { ok: false, error: moneyAskBack(readings(num, "")), askBack: true };
+  }
+  const decimal = canonicalDecimal(num, mark);
   if (decimal === null) return fail(MONEY_ERROR); // "12 34", "1,2,3"
   // Scale in decimal notation so "1.1k" is exactly 1100 (1.1 * 1000 is 1100.0000000000002).
   const amount = Number(`${decimal}e${suffix.exponent}`);
