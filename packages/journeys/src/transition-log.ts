@@ -72,6 +72,12 @@ function line(h: Exclude<Happening, { kind: "delay_scheduled" }>): Line {
       ];
     case "conditional_skipped":
       return ["info", { step_id: h.stepId, step_order: h.stepOrder }, "conditional step skipped (not supported in v1)"];
+    case "reasked":
+      return ["info", { step_id: h.stepId, reason: h.reason }, `not an answer (${h.reason}): question asked again`];
+    case "waiting_acknowledged":
+      return ["info", {}, "reply during a delay: waiting text sent (once per delay)"];
+    case "button_stale":
+      return ["info", { step_id: h.stepId }, "stale button pressed: nothing changed"];
     case "session_completed":
       return ["info", {}, "journey completed"];
   }

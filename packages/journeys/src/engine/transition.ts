@@ -6,14 +6,17 @@
  * decide nothing themselves; test/engine/parity.test.ts checks that they leave the same rows.
  */
 import { LIVE_STATUSES } from "../db/schema.ts";
-import { type ValidationKind, validateAnswer } from "../validation/index.ts";
+import { type ChoiceOption, phoneFromContact, type ValidationKind, validateAnswer } from "../validation/index.ts";
+import { type BotTexts, DEFAULT_BOT_TEXTS } from "./bot-texts.ts";
 import type {
   Clock,
   EngineEvent,
   Happening,
   JourneyDef,
+  OutItem,
   ScheduleRow,
   SessionChange,
+  SessionContext,
   SessionState,
   StepDef,
   TelegramUser,
@@ -30,7 +33,19 @@ export const CANCEL_REASONS = {
   restarted: "restarted",
   blocked: "user blocked the bot",
   stepsReplaced: "step_removed_or_changed",
+  userCancelled: "cancelled by the user",
 } as const;
+/** Said when a forwarded message arrives where an answer is expected (then the question again). */
+export const FORWARD_HINT = "Forwarded messages don't count as answers — please type your own answer.";
+/** A message with no text at a question, when the question has no error_text of its own. */
+export const TEXT_PLEASE = "Please answer with a text message.";
+export const CHOICE_PLEASE = "Please press one of the buttons (or type one of the options).";
+export const PHONE_PLEASE = "Please share your number with the button below, or type it with its country code.";
+export const NOT_YOUR_CONTACT = "Please share your own phone number with the button below.";
+export const SHARE_PHONE_BUTTON = "Share my phone number";
+/** The answered choice keyboard is replaced by the chosen option, marked. Pressing it again: stale. */
+export const CHOSEN_MARK = "✓ ";
+export const CHOSEN_DATA = "chosen";
 
 /** Whether a session is live (see LIVE_STATUSES: at most one per journey and user). */
 export const isLive = (s: Pick<SessionState, "status">) => (LIVE_STATUSES as readonly string[]).includes(s.status);
@@ -43,9 +58,21 @@ export function transition(
 ): TransitionResult {
   switch (event.type) {
     case "start":
-      return start(journey, session, event.user, clock);
+      return start(journey, session, event.user, event.param, clock);
     case "text":
-      return session ? answer(journey, session, event.text, clock) : unchanged("not_waiting");
+      if (!session) return unchanged("not_waiting");
+      if (event.forwarded) return reask(journey, session, clock, "forwarded", [FORWARD_HINT]);
+      return answer(journey, session, event.text, event.languageCode, clock);
+    case "edit":
+      return session ? edited(journey, session, event, clock) : unchanged("ignored");
+    case "command":
+      return session ? command(journey, session, event.name, clock) : unchanged("not_waiting");
+    case "button":
+      return session ? pressed(journey, session, event, clock) : unchanged("stale");
+    case "contact":
+      return session ? contact(journey, session, event, clock) : unchanged("not_waiting");
+    case "media":
+      return session ? media(journey, session, clock) : unchanged("not_waiting");
     case "delay_fired":
       return session ? delayFired(journey, session, event.delay, clock) : unchanged("not_pending");
     case "user_blocked":
@@ -91,15 +118,21 @@ export function pickDelayMs(config: Record<string, unknown>, random: () => numbe
 
 // ---- the events ----
 
-function start(journey: JourneyDef, live: SessionState | null, user: TelegramUser, clock: Clock): TransitionResult {
+function start(
+  journey: JourneyDef,
+  live: SessionState | null,
+  user: TelegramUser,
+  param: string,
+  clock: Clock,
+): TransitionResult {
   const happened: Happening[] = [];
   const changes: SessionChange[] = [];
   if (live && journey.reEntryPolicy !== "restart") {
     if (journey.reEntryPolicy === "allow") happened.push({ kind: "reentry_allow_unsupported", sessionId: live.id });
     const change = keep(live);
-    change.outbox.push(ALREADY_IN_FLOW);
+    change.outbox.push({ text: ALREADY_IN_FLOW });
     const question = questionWaitedOn(journey, live);
-    if (question) change.outbox.push(String(question.config.text));
+    if (question) change.outbox.push(ask(question, live));
     happened.push({ kind: "reentry_blocked", policy: journey.reEntryPolicy, sessionId: live.id });
     return { outcome: "blocked", changes: [change], firedDelay: null, happened };
   }
@@ -119,6 +152,8 @@ function start(journey: JourneyDef, live: SessionState | null, user: TelegramUse
     startedAt: clock.now,
     completedAt: null,
     lastActivityAt: clock.now,
+    stepEnteredAt: clock.now,
+    context: { user: userContext(user), trigger: { param } },
   };
   const change: SessionChange = { ...keep(fresh), kind: "insert" };
   happened.push({ kind: "session_started", ...(live ? { replacedSessionId: live.id } : {}) });
@@ -127,25 +162,172 @@ function start(journey: JourneyDef, live: SessionState | null, user: TelegramUse
   return { outcome: "started", changes, firedDelay: null, happened };
 }
 
-function answer(journey: JourneyDef, session: SessionState, text: string, clock: Clock): TransitionResult {
+function answer(
+  journey: JourneyDef,
+  session: SessionState,
+  text: string,
+  languageCode: string | null | undefined,
+  clock: Clock,
+): TransitionResult {
   const step = questionWaitedOn(journey, session);
-  if (!step) return unchanged("not_waiting");
+  if (!step) return waiting(journey, session, clock);
   const { config } = step;
-  const result = validateAnswer(config.validation as ValidationKind, text);
-  const change = touched(session, clock);
+  const result = validateAnswer(config.validation as ValidationKind, text, {
+    languageCode: languageCode ?? session.context.user?.language_code ?? null,
+    defaultRegion: defaultRegion(journey, session, step),
+    options: optionsOf(step),
+  });
   if (!result.ok) {
-    change.outbox.push(typeof config.error_text === "string" ? config.error_text : result.error);
-    const happened: Happening[] = [
-      { kind: "answer_invalid", stepId: step.id, answerKey: config.answer_key, validation: config.validation },
-    ];
-    return { outcome: "invalid", changes: [change], firedDelay: null, happened };
+    // An ambiguous answer is asked back in the validator's words; a plain invalid one gets the step's.
+    const error = !result.askBack && typeof config.error_text === "string" ? config.error_text : result.error;
+    // The error alone re-prompts a typed question; a question with buttons sends them again with it.
+    const withKeyboard = ask(step, session);
+    return invalidAnswer(
+      step,
+      session,
+      clock,
+      withKeyboard.method === undefined && withKeyboard.reply_markup
+        ? [{ ...withKeyboard, text: error }]
+        : [{ text: error }],
+      false,
+    );
   }
-  const key = String(config.answer_key);
-  change.answersSet[key] = result.value;
-  change.session.answers = { ...change.session.answers, [key]: result.value };
+  return accepted(journey, session, step, result.value, clock, []);
+}
+
+/** The answer `value` stored for `step`, then the session runs on. `first`: calls to make before. */
+function accepted(
+  journey: JourneyDef,
+  session: SessionState,
+  step: StepDef,
+  value: unknown,
+  clock: Clock,
+  first: OutItem[],
+): TransitionResult {
+  const change = touched(session, clock);
+  change.outbox.push(...first);
+  const key = String(step.config.answer_key);
+  change.answersSet[key] = value;
+  change.session.answers = { ...change.session.answers, [key]: value };
   const happened: Happening[] = [{ kind: "answer_stored", stepId: step.id, answerKey: key }];
+  const before = change.outbox.length;
   runFrom(journey, change, liveStepAfter(journey, step), clock, happened);
+  if (step.config.validation === "phone") removeReplyKeyboard(change.outbox, before);
   return { outcome: "accepted", changes: [change], firedDelay: null, happened };
+}
+
+/** An answer refused: `say`, then (`reaskToo`) the question again with its buttons; the session stays. */
+function invalidAnswer(
+  step: StepDef,
+  session: SessionState,
+  clock: Clock,
+  say: OutItem[],
+  reaskToo = true,
+): TransitionResult {
+  const change = touched(session, clock);
+  change.outbox.push(...say);
+  if (reaskToo) change.outbox.push(ask(step, session));
+  const happened: Happening[] = [
+    { kind: "answer_invalid", stepId: step.id, answerKey: step.config.answer_key, validation: step.config.validation },
+  ];
+  return { outcome: "invalid", changes: [change], firedDelay: null, happened };
+}
+
+/** Not an answer (a forward, an unknown command, a bare /start): `say`, then the pending question again. */
+function reask(
+  journey: JourneyDef,
+  session: SessionState,
+  clock: Clock,
+  reason: string,
+  say: string[],
+): TransitionResult {
+  const step = questionWaitedOn(journey, session);
+  if (!step) return waiting(journey, session, clock);
+  const change = keep(session);
+  change.outbox.push(...say.map((text) => ({ text })), ask(step, session));
+  return {
+    outcome: "reasked",
+    changes: [change],
+    firedDelay: null,
+    happened: [{ kind: "reasked", stepId: step.id, reason }],
+  };
+}
+
+/**
+ * Something from the user while the session waits on a delay: the bot's waiting text, once per
+ * delay (the flag is cleared when the next delay starts), and the session does not move.
+ */
+function waiting(journey: JourneyDef, session: SessionState, clock: Clock): TransitionResult {
+  if (session.status !== "waiting_delay" || session.context.waiting_acked) return unchanged("not_waiting");
+  const change = touched(session, clock);
+  change.session.context = { ...session.context, waiting_acked: true };
+  change.outbox.push({ text: textsOf(journey).waiting_text });
+  return { outcome: "acknowledged", changes: [change], firedDelay: null, happened: [{ kind: "waiting_acknowledged" }] };
+}
+
+/** An edit answers only the question that was already asked when the edited message was first sent. */
+function edited(
+  journey: JourneyDef,
+  session: SessionState,
+  event: { text: string; sentAt: Date; languageCode?: string | null },
+  clock: Clock,
+): TransitionResult {
+  const step = questionWaitedOn(journey, session);
+  // Telegram's message dates are whole seconds: the asking time is compared at that precision.
+  const askedAt = session.stepEnteredAt ? Math.floor(session.stepEnteredAt.getTime() / 1000) : Number.POSITIVE_INFINITY;
+  if (!step || Math.floor(event.sentAt.getTime() / 1000) < askedAt) return unchanged("ignored");
+  return answer(journey, session, event.text, event.languageCode, clock);
+}
+
+function command(journey: JourneyDef, session: SessionState, name: string, clock: Clock): TransitionResult {
+  if (name === "cancel" || name === "stop") return cancel(session, CANCEL_REASONS.userCancelled, clock);
+  return reask(journey, session, clock, `command /${name}`, []);
+}
+
+function pressed(
+  journey: JourneyDef,
+  session: SessionState,
+  event: { stepId: string; index: number; callbackQueryId: string; messageId: number },
+  clock: Clock,
+): TransitionResult {
+  const step = questionWaitedOn(journey, session);
+  const option = step?.id === event.stepId ? optionsOf(step)?.[event.index] : undefined;
+  if (!step || !option) return unchanged("stale");
+  const first: OutItem[] = [
+    { method: "answerCallbackQuery", callback_query_id: event.callbackQueryId },
+    {
+      method: "editMessageReplyMarkup",
+      message_id: event.messageId,
+      reply_markup: { inline_keyboard: [[{ text: CHOSEN_MARK + option.label, callback_data: CHOSEN_DATA }]] },
+    },
+  ];
+  return accepted(journey, session, step, option.value, clock, first);
+}
+
+function contact(
+  journey: JourneyDef,
+  session: SessionState,
+  event: { phone: string; own: boolean },
+  clock: Clock,
+): TransitionResult {
+  const step = questionWaitedOn(journey, session);
+  if (!step || step.config.validation !== "phone") return media(journey, session, clock);
+  if (!event.own) return invalidAnswer(step, session, clock, [{ text: NOT_YOUR_CONTACT }]);
+  const phone = phoneFromContact(event.phone, defaultRegion(journey, session, step));
+  if (phone === null) return invalidAnswer(step, session, clock, [{ text: PHONE_PLEASE }]);
+  return accepted(journey, session, step, phone, clock, []);
+}
+
+/** A message without text: at a question, its error text (or a default) and the question again. */
+function media(journey: JourneyDef, session: SessionState, clock: Clock): TransitionResult {
+  const step = questionWaitedOn(journey, session);
+  if (!step) return waiting(journey, session, clock);
+  const { config } = step;
+  const fallback =
+    config.validation === "choice" ? CHOICE_PLEASE : config.validation === "phone" ? PHONE_PLEASE : TEXT_PLEASE;
+  return invalidAnswer(step, session, clock, [
+    { text: typeof config.error_text === "string" ? config.error_text : fallback },
+  ]);
 }
 
 function delayFired(
@@ -209,13 +391,14 @@ function runFrom(journey: JourneyDef, change: SessionChange, from: StepDef | nul
     const { config } = step;
     switch (step.stepType) {
       case "message":
-        change.outbox.push(String(config.text));
+        change.outbox.push({ text: String(config.text) });
         log.push({ kind: "message_queued", stepId: step.id, stepOrder: step.stepOrder });
         break;
       case "question":
-        change.outbox.push(String(config.text));
         s.status = "active";
         s.currentStepId = step.id;
+        s.stepEnteredAt = clock.now;
+        change.outbox.push(ask(step, s));
         log.push({ kind: "question_asked", stepId: step.id, stepOrder: step.stepOrder, answerKey: config.answer_key });
         return;
       case "delay": {
@@ -228,6 +411,11 @@ function runFrom(journey: JourneyDef, change: SessionChange, from: StepDef | nul
         change.schedule.push(row);
         s.status = "waiting_delay";
         s.currentStepId = step.id;
+        s.stepEnteredAt = clock.now;
+        if (s.context.waiting_acked) {
+          const { waiting_acked: _, ...rest } = s.context;
+          s.context = rest;
+        }
         log.push({ kind: "delay_scheduled", stepId: step.id, scheduledFor: row.scheduledFor, delayMs });
         return;
       }
@@ -243,6 +431,72 @@ const firstLiveStep = (journey: JourneyDef): StepDef | null => journey.steps.fin
 /** The first step after `step` (by step order) that was not removed, or null at the end. */
 function liveStepAfter(journey: JourneyDef, step: StepDef): StepDef | null {
   return journey.steps.find((s) => s.stepOrder > step.stepOrder && !s.removed) ?? null;
+}
+
+// ---- what a question sends ----
+
+/** A question's options as buttons: a choice question's, or a country question's optional ones. */
+function optionsOf(step: StepDef): readonly ChoiceOption[] | undefined {
+  const options = step.config.options;
+  return Array.isArray(options) ? (options as ChoiceOption[]) : undefined;
+}
+
+/**
+ * The question's message: its text, with its keyboard — the options as inline buttons (their
+ * callback_data the option's index, sealed by the applier to this step visit), or the phone button.
+ */
+export function ask(step: StepDef, session: Pick<SessionState, "stepEnteredAt">): OutItem {
+  const text = String(step.config.text);
+  const options = optionsOf(step);
+  if (options?.length) {
+    return {
+      text,
+      reply_markup: { inline_keyboard: options.map((o, i) => [{ text: o.label, callback_data: String(i) }]) },
+      seal: { step_id: step.id, entered_at_ms: session.stepEnteredAt?.getTime() ?? 0 },
+    };
+  }
+  if (step.config.validation === "phone") {
+    return {
+      text,
+      reply_markup: {
+        keyboard: [[{ text: SHARE_PHONE_BUTTON, request_contact: true }]],
+        resize_keyboard: true,
+        one_time_keyboard: true,
+      },
+    };
+  }
+  return { text };
+}
+
+/** After a phone answer, the first message sent without a keyboard of its own removes the phone button. */
+function removeReplyKeyboard(outbox: OutItem[], from: number) {
+  const next = outbox.slice(from).find((o) => o.method === undefined);
+  if (next && next.method === undefined && !next.reply_markup) next.reply_markup = { remove_keyboard: true };
+}
+
+/**
+ * The region a typed phone number without a country code is read in: the question's
+ * `default_region`, else the first country the user answered in this session.
+ */
+function defaultRegion(journey: JourneyDef, session: SessionState, step: StepDef): string | null {
+  if (typeof step.config.default_region === "string") return step.config.default_region;
+  for (const s of journey.steps) {
+    if (s.stepType !== "question" || s.config.validation !== "country") continue;
+    const v = session.answers[String(s.config.answer_key)];
+    if (typeof v === "string" && /^[A-Z]{2}$/.test(v)) return v;
+  }
+  return null;
+}
+
+const textsOf = (journey: JourneyDef): BotTexts => journey.texts ?? DEFAULT_BOT_TEXTS;
+
+function userContext(user: TelegramUser): NonNullable<SessionContext["user"]> {
+  const out: NonNullable<SessionContext["user"]> = {};
+  if (user.firstName) out.first_name = user.firstName;
+  if (user.lastName) out.last_name = user.lastName;
+  if (user.username) out.username = user.username;
+  if (user.languageCode) out.language_code = user.languageCode;
+  return out;
 }
 
 // ---- result builders ----

@@ -5,6 +5,7 @@
  * can be checked against each other.
  */
 import type { ReEntryPolicy, ScheduledStatus, SessionStatus, StepType } from "../db/schema.ts";
+import type { BotTexts } from "./bot-texts.ts";
 
 /** One step of a journey as the engine sees it. `removed`: dropped by PUT …/steps, kept for history. */
 export interface StepDef {
@@ -13,6 +14,8 @@ export interface StepDef {
   stepType: StepType;
   config: Record<string, unknown>;
   removed: boolean;
+  /** The step's optional stable name (jumps, reports). */
+  key?: string | null;
 }
 
 /** A journey: its policy and every step it has, removed ones included, in step order. */
@@ -20,6 +23,18 @@ export interface JourneyDef {
   id: string;
   reEntryPolicy: ReEntryPolicy;
   steps: readonly StepDef[];
+  /** The texts of the journey's bot (what it says outside steps); the defaults when absent. */
+  texts?: BotTexts;
+}
+
+/** What a session knows besides its answers (journey_user_sessions.context). */
+export interface SessionContext {
+  /** The user as the update that started the session showed them. */
+  user?: { first_name?: string; last_name?: string; username?: string; language_code?: string };
+  /** What started the session: the deep-link parameter. */
+  trigger?: { param?: string };
+  /** The waiting text was sent during the current delay (one acknowledgement per delay). */
+  waiting_acked?: boolean;
 }
 
 /** A session's state: everything a transition may read or change. `id` is "" for one not yet inserted. */
@@ -34,6 +49,9 @@ export interface SessionState {
   startedAt: Date | null;
   completedAt: Date | null;
   lastActivityAt: Date | null;
+  /** When the session arrived at its current step. */
+  stepEnteredAt: Date | null;
+  context: SessionContext;
 }
 
 /** The Telegram user an update came from (the chat is their private chat with the bot). */
@@ -89,7 +107,18 @@ export interface DelayRow {
  */
 export type EngineEvent =
   | { type: "start"; param: string; user: TelegramUser }
-  | { type: "text"; text: string }
+  /** A text message. `forwarded`: someone else's words, never an answer. */
+  | { type: "text"; text: string; languageCode?: string | null; forwarded?: boolean }
+  /** A command other than /help and /start <param>: "start" (bare), "cancel", "stop", or unknown. */
+  | { type: "command"; name: string }
+  /** A press on a choice button whose callback_data the transport checked against this session's step. */
+  | { type: "button"; stepId: string; index: number; callbackQueryId: string; messageId: number }
+  /** A contact shared (the phone button). `own`: contact.user_id is the sender. */
+  | { type: "contact"; phone: string; own: boolean }
+  /** An edited text message; `sentAt` is when the original was sent. */
+  | { type: "edit"; text: string; sentAt: Date; languageCode?: string | null }
+  /** A message with no text: photo (caption or not), sticker, voice, document, location… */
+  | { type: "media"; kind: string }
   | { type: "delay_fired"; delay: DelayRow }
   | { type: "user_blocked"; source: "kicked" | "send_forbidden" }
   | { type: "steps_replaced"; before: readonly StepDef[] };
@@ -117,8 +146,8 @@ export interface SessionChange {
   session: SessionState;
   /** Answers stored by this transition (already merged into `session.answers`). */
   answersSet: Record<string, unknown>;
-  /** Texts queued to the session's chat, in the order they are to arrive. */
-  outbox: string[];
+  /** Bot API calls queued to the session's chat, in the order they are to arrive. */
+  outbox: OutItem[];
   schedule: ScheduleRow[];
   /** When set, the session's pending delay rows and unsent messages are cancelled with this reason. */
   cancelPending: string | null;
@@ -138,6 +167,9 @@ export type Happening =
   | { kind: "delay_fired"; scheduledMessageId: string; lateMs: number }
   | { kind: "delay_not_waited_on"; scheduledMessageId: string; sessionStatus: SessionStatus }
   | { kind: "conditional_skipped"; stepId: string; stepOrder: number }
+  | { kind: "reasked"; stepId: string; reason: string }
+  | { kind: "waiting_acknowledged" }
+  | { kind: "button_stale"; stepId: string }
   | { kind: "session_completed" };
 
 /** A short word for what the event came to (logs, test assertions, the webhook's debug line). */
@@ -152,6 +184,10 @@ export type Outcome =
   | "not_pending"
   | "session_not_waiting"
   | "cancelled"
+  | "reasked"
+  | "acknowledged"
+  | "ignored"
+  | "stale"
   | "unchanged";
 
 export interface TransitionResult {

@@ -3,13 +3,15 @@
  * inside the locking transaction (the session rows locked FOR UPDATE; `version` null), and on the
  * lock-free fast path (`version` as read, the update recorded with it). See repo/hot-sql.ts.
  */
+
+import { sealItems } from "../callback-seal.ts";
 import type { Executor } from "../db/client.ts";
 import { runNamed } from "../db/named.ts";
 import type { journeyUserSessions, ReEntryPolicy } from "../db/schema.ts";
-import type { JourneyDef, SessionState, TransitionResult } from "../engine/types.ts";
+import type { JourneyDef, OutItem, SessionContext, SessionState, TransitionResult } from "../engine/types.ts";
 import { notFound } from "../errors.ts";
 import type { Effects } from "../queue/effects.ts";
-import { APPLY_INSERT, APPLY_UPDATE, MARK_FIRED, type WriteParts } from "./hot-sql.ts";
+import { APPLY_INSERT, APPLY_UPDATE, INSERT_CHAT_REPLIES, MARK_FIRED, type WriteParts } from "./hot-sql.ts";
 import { stepsCache } from "./journey-defs.ts";
 
 type Session = typeof journeyUserSessions.$inferSelect;
@@ -34,6 +36,8 @@ export function stateOf(row: Session): SessionState {
     startedAt: row.startedAt,
     completedAt: row.completedAt,
     lastActivityAt: row.lastActivityAt,
+    stepEnteredAt: row.stepEnteredAt,
+    context: (row.context ?? {}) as SessionContext,
   };
 }
 
@@ -50,6 +54,8 @@ export async function journeyOf(
 export interface ApplyOptions {
   tenantId: string;
   botId: string;
+  /** The bot's key for sealing choice buttons' callback_data (callback-seal.ts). */
+  sealKey: Buffer;
   /** Lock-free path: the session's row version as read; the write applies only while it is unchanged. */
   version?: string | null;
   /** Lock-free path: the Telegram update to record with the write. */
@@ -97,7 +103,7 @@ export async function applyTransition(
       bot_id: opts.botId,
       update_id: opts.updateId ?? null,
       cancel_reason: change.cancelPending,
-      outbox: JSON.stringify(change.outbox),
+      outbox: JSON.stringify(sealItems(opts.sealKey, change.session.telegramChatId, change.outbox)),
       schedule: JSON.stringify(change.schedule),
       fired_status: fired?.status ?? null,
       fired_error: fired?.error ?? null,
@@ -106,6 +112,8 @@ export async function applyTransition(
       current_step_id: change.session.currentStepId,
       completed_at: change.session.completedAt,
       last_activity_at: change.session.lastActivityAt,
+      step_entered_at: change.session.stepEnteredAt,
+      context: JSON.stringify(change.session.context),
       answers_set: JSON.stringify(change.answersSet),
     };
     const [row] =
@@ -132,6 +140,22 @@ export async function applyTransition(
     for (const s of row.scheduled) effects.scheduled.push({ id: s.id, scheduledFor: new Date(s.scheduledFor) });
   }
   return { applied: true, effects, sessionIds };
+}
+
+/** What the bot says outside any session, queued to the chat after whatever was applied before. */
+export async function applyReplies(
+  db: Executor,
+  opts: { tenantId: string; botId: string; chatId: number },
+  replies: readonly OutItem[],
+): Promise<Effects> {
+  if (replies.length === 0) return { outbox: [], scheduled: [] };
+  const rows = await runNamed<{ id: number | string }>(db, INSERT_CHAT_REPLIES, {
+    tenant_id: opts.tenantId,
+    bot_id: opts.botId,
+    chat_id: opts.chatId,
+    outbox: JSON.stringify(replies),
+  });
+  return { outbox: rows.map((r) => ({ id: Number(r.id), botId: opts.botId })), scheduled: [] };
 }
 
 interface Written {

@@ -114,8 +114,8 @@ const writeAfterUpd = (parts: WriteParts) =>
        FROM upd WHERE o.tenant_id = upd.tenant_id AND o.session_id = upd.id AND o.status = 'pending')`,
     `said AS (
      INSERT INTO journey_outbox (tenant_id, bot_id, session_id, telegram_chat_id, message_content)
-     SELECT upd.tenant_id, bot.bot_id, upd.id, upd.telegram_chat_id, jsonb_build_object('text', m.text)
-       FROM upd, bot, jsonb_array_elements_text(:outbox::jsonb) WITH ORDINALITY m(text, n) ORDER BY m.n
+     SELECT upd.tenant_id, bot.bot_id, upd.id, upd.telegram_chat_id, m.content
+       FROM upd, bot, jsonb_array_elements(:outbox::jsonb) WITH ORDINALITY m(content, n) ORDER BY m.n
      RETURNING id)`,
     parts.schedule &&
       `sched AS (
@@ -147,7 +147,7 @@ type WriteParams =
   | "fired_status"
   | "fired_error"
   | "fired_id";
-type StateParams = "status" | "current_step_id" | "completed_at" | "last_activity_at";
+type StateParams = "status" | "current_step_id" | "completed_at" | "last_activity_at" | "step_entered_at" | "context";
 
 /** One prepared statement per shape, made the first time a result needs it. */
 function byParts<P extends string>(name: string, head: string) {
@@ -173,7 +173,8 @@ export const APPLY_UPDATE = byParts<WriteParams | StateParams | "session_id" | "
   `UPDATE journey_user_sessions s
         SET status = :status::varchar, current_step_id = :current_step_id::uuid,
             answers = coalesce(s.answers, '{}'::jsonb) || :answers_set::jsonb,
-            completed_at = :completed_at::timestamptz, last_activity_at = :last_activity_at::timestamptz
+            completed_at = :completed_at::timestamptz, last_activity_at = :last_activity_at::timestamptz,
+            step_entered_at = :step_entered_at::timestamptz, context = :context::jsonb
       WHERE s.tenant_id = :tenant_id AND s.id = :session_id::uuid
         AND (:version::text IS NULL OR s.xmin = :version::text::xid)
         AND (:current_step_id::uuid IS NULL OR EXISTS (SELECT 1 FROM journey_steps st
@@ -190,14 +191,29 @@ export const APPLY_INSERT = byParts<
 >(
   "hot_apply_insert",
   `INSERT INTO journey_user_sessions (tenant_id, journey_id, telegram_user_id, telegram_chat_id, status,
-                                        current_step_id, answers, started_at, completed_at, last_activity_at)
+                                        current_step_id, answers, started_at, completed_at, last_activity_at,
+                                        step_entered_at, context)
      SELECT j.tenant_id, j.id, :user_id::bigint, :chat_id::bigint, :status::varchar, :current_step_id::uuid,
-            :answers_set::jsonb, :started_at::timestamptz, :completed_at::timestamptz, :last_activity_at::timestamptz
+            :answers_set::jsonb, :started_at::timestamptz, :completed_at::timestamptz, :last_activity_at::timestamptz,
+            :step_entered_at::timestamptz, :context::jsonb
        FROM journeys j WHERE j.tenant_id = :tenant_id AND j.id = :journey_id::uuid
        AND (:current_step_id::uuid IS NULL OR EXISTS (SELECT 1 FROM journey_steps st
              WHERE st.id = :current_step_id::uuid AND st.journey_id = j.id))
      ON CONFLICT (journey_id, telegram_user_id) WHERE ${liveStatusSql("status")} DO NOTHING
      RETURNING id, tenant_id, journey_id, telegram_chat_id`,
+);
+
+/**
+ * What the bot says outside any session (a welcome, /help, a stale button's notice): rows of the chat
+ * with no session, in order, only for the tenant's own bot.
+ */
+export const INSERT_CHAT_REPLIES = named<"tenant_id" | "bot_id" | "chat_id" | "outbox">(
+  "hot_insert_chat_replies",
+  `INSERT INTO journey_outbox (tenant_id, bot_id, session_id, telegram_chat_id, message_content)
+   SELECT b.tenant_id, b.bot_id, NULL, :chat_id::bigint, m.content
+     FROM tenant_bots b, jsonb_array_elements(:outbox::jsonb) WITH ORDINALITY m(content, n)
+    WHERE b.tenant_id = :tenant_id AND b.bot_id = :bot_id ORDER BY m.n
+   RETURNING id`,
 );
 
 /** The fired delay row marked alone (its session is not written: it no longer waits on the delay). */

@@ -10,7 +10,7 @@ const STEPS_OF_JOURNEY = named<"tenant_id" | "journey_id">(
   "journey_steps_def",
   `SELECT j.steps_version AS "stepsVersion",
           coalesce((SELECT json_agg(json_build_object('id', st.id, 'stepOrder', st.step_order, 'stepType', st.step_type,
-                                                      'config', st.config, 'removed', st.removed_at IS NOT NULL)
+                                                      'config', st.config, 'removed', st.removed_at IS NOT NULL, 'key', st.key)
                                     ORDER BY st.step_order, st.id)
                       FROM journey_steps st WHERE st.journey_id = j.id), '[]'::json) AS steps
      FROM journeys j WHERE j.tenant_id = :tenant_id AND j.id = :journey_id::uuid`,

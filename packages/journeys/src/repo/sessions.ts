@@ -1,9 +1,10 @@
 import { and, desc, eq } from "drizzle-orm";
+import { sealKey } from "../callback-seal.ts";
 import { runNamed } from "../db/named.ts";
 import { journeySteps, journeys, journeyUserSessions, type ReEntryPolicy } from "../db/schema.ts";
-import type { JourneyDef, TransitionResult } from "../engine/types.ts";
+import type { JourneyDef, OutItem, TransitionResult } from "../engine/types.ts";
 import { notFound } from "../errors.ts";
-import { type ApplyOutcome, applyTransition, journeyOf, type SessionRead } from "./applier.ts";
+import { type ApplyOutcome, applyReplies, applyTransition, journeyOf, type SessionRead } from "./applier.ts";
 import { CLAIM_AND_LOCK_LIVE, LOCK_LIVE_IN_JOURNEY, LOCK_LIVE_ON_BOT, LOCK_SESSION, PEEK_LIVE } from "./hot-sql.ts";
 import { isUuid, type Scope } from "./scope.ts";
 
@@ -103,7 +104,21 @@ export class SessionsRepo {
     result: TransitionResult,
     opts: { botId: string; version?: string | null; updateId?: number | null },
   ): Promise<ApplyOutcome> {
-    return applyTransition(this.s.db, result, { tenantId: this.s.tenantId, ...opts });
+    return applyTransition(this.s.db, result, {
+      tenantId: this.s.tenantId,
+      sealKey: this.sealKey(opts.botId),
+      ...opts,
+    });
+  }
+
+  /** Queue what the bot says outside any session to the chat (engine/conversation.ts's replies). */
+  reply(botId: string, chatId: number, replies: readonly OutItem[]) {
+    return applyReplies(this.s.db, { tenantId: this.s.tenantId, botId, chatId }, replies);
+  }
+
+  /** The bot's key for sealing and opening choice buttons' callback_data. */
+  sealKey(botId: string): Buffer {
+    return sealKey(this.s.encryptionKey, this.s.tenantId, botId);
   }
 
   /** Most recent sessions with their journey's name and current step, for the debug endpoint. */

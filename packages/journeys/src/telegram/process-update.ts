@@ -1,13 +1,15 @@
+import { openData } from "../callback-seal.ts";
 import type { Database } from "../db/client.ts";
 import type { BotTexts } from "../engine/bot-texts.ts";
-import { textTaker, transition } from "../engine/transition.ts";
-import type { Clock, JourneyDef, SessionState, TransitionResult } from "../engine/types.ts";
+import { type ConversationResult, converse, type UserEvent } from "../engine/conversation.ts";
+import { questionWaitedOn, transition } from "../engine/transition.ts";
+import type { Clock, JourneyDef, OutItem, SessionState, TelegramUser, TransitionResult } from "../engine/types.ts";
 import type { Logger } from "../logger.ts";
 import { type Dispatcher, type Effects, emptyEffects } from "../queue/effects.ts";
 import { type SessionRead, stateOf, TenantRepository } from "../repo/index.ts";
 import { pgCode, withRetry } from "../retry.ts";
 import { logTransition } from "../transition-log.ts";
-import { type ClassifiedUpdate, classifyUpdate, updateIdOf } from "./parse.ts";
+import { type ClassifiedUpdate, classifyUpdate, type From, updateIdOf } from "./parse.ts";
 
 export interface UpdateDeps {
   db: Database;
@@ -51,7 +53,7 @@ export async function processUpdate(deps: UpdateDeps, bot: WebhookBot, body: unk
   const clock = deps.clock ?? systemClock;
 
   if (update.kind === "text") {
-    const done = await answerWithoutLock(base, bot.botId, updateId, update, log, clock);
+    const done = await answerWithoutLock(base, bot, updateId, update, log, clock);
     if (done) {
       log.debug({ kind: update.kind, detail: done.detail }, "update processed");
       await deps.dispatcher.dispatch(done.effects);
@@ -71,11 +73,11 @@ export async function processUpdate(deps: UpdateDeps, bot: WebhookBot, body: unk
             await repo.bots.get(bot.botId); // not this tenant's bot → NOT_FOUND; otherwise a duplicate
             return { status: "duplicate", updateId } as const;
           }
-          const detail = await answerLocked(repo, run, bot.botId, live, update.text);
+          const detail = await answerLocked(repo, run, bot, live, update);
           return { status: "processed", updateId, kind: update.kind, detail } as const;
         }
         if (!(await repo.updates.claim(bot.botId, updateId))) return { status: "duplicate", updateId } as const;
-        const detail = await applyOther(repo, run, bot.botId, update);
+        const detail = await applyOther(repo, run, bot, update);
         return { status: "processed", updateId, kind: update.kind, detail } as const;
       }),
     { log },
@@ -105,6 +107,29 @@ export class Run {
     return applied;
   }
 
+  /** What the bot says outside any session, queued to the chat. */
+  async reply(repo: TenantRepository, botId: string, chatId: number, replies: readonly OutItem[]) {
+    const effects = await repo.sessions.reply(botId, chatId, replies);
+    this.effects.outbox.push(...effects.outbox);
+    if (replies.length > 0)
+      this.lines.push(() => this.log.info({ replies: replies.length }, "bot replied outside a session"));
+  }
+
+  /** A conversation's results for the candidates, then its replies. */
+  async applyConversation(
+    repo: TenantRepository,
+    bot: WebhookBot,
+    chatId: number,
+    live: Candidate[],
+    c: ConversationResult,
+  ) {
+    for (const { live: i, result } of c.sessions) {
+      const target = live[i];
+      if (target) await this.apply(repo, bot.botId, target.journey.id, result);
+    }
+    await this.reply(repo, bot.botId, chatId, c.replies);
+  }
+
   committed() {
     for (const line of this.lines) line();
   }
@@ -123,36 +148,49 @@ const candidates = (repo: TenantRepository, live: SessionRead[]): Promise<Candid
 
 /**
  * The most frequent update, an answer, without a transaction: the sessions read without locks,
- * transition() on the one the text answers, and its result written in one statement that records
- * the update and applies only if that session's row version is still the one read. A text no
- * session waits for changes nothing: recording it is all there is to do. Null — the update seen
- * before, a claim that failed, a session changed since the read — leaves it to the locking path.
+ * converse() on them, and — when that changes one session and says nothing outside it — the result
+ * written in one statement that records the update and applies only if that session's row version
+ * is still the one read. A text that changes nothing is recorded and that is all. Null — the update
+ * seen before, a claim that failed, a session changed since the read, a result that needs more than
+ * one statement — leaves it to the locking path.
  */
 export async function answerWithoutLock(
   repo: TenantRepository,
-  botId: string,
+  bot: WebhookBot | string,
   updateId: number,
-  update: { userId: number; text: string },
+  update: { userId: number; chatId?: number; text: string; forwarded?: boolean; languageCode?: string },
   log: Logger,
   clock: () => Clock = systemClock,
   /** The read, when the caller made it (a test putting a concurrent write between read and write). */
   peeked?: { seen: boolean; live: SessionRead[] },
 ): Promise<{ detail: string; effects: Effects } | null> {
-  const { seen, live } = peeked ?? (await repo.sessions.peekLive(botId, updateId, update.userId));
+  const b: WebhookBot = typeof bot === "string" ? { botId: bot, tenantId: repo.tenantId, username: "" } : bot;
+  const { seen, live } = peeked ?? (await repo.sessions.peekLive(b.botId, updateId, update.userId));
   if (seen) return null;
-  const taker = textTaker(await candidates(repo, live));
-  if (!taker) {
-    return (await repo.updates.claim(botId, updateId))
-      ? { detail: "no_session_waiting", effects: emptyEffects() }
-      : null;
+  const cands = await candidates(repo, live);
+  const c = converse(b.texts, cands, textEvent(update), clock());
+  if (c.replies.length > 0 || c.sessions.length > 1) return null;
+  const [only] = c.sessions;
+  if (!only || only.result.changes.length === 0) {
+    return (await repo.updates.claim(b.botId, updateId)) ? { detail: c.detail, effects: emptyEffects() } : null;
   }
-  const result = transition(taker.journey, taker.session, { type: "text", text: update.text }, clock());
-  if (result.changes.length !== 1 || result.firedDelay) return null;
-  const applied = await unlessRecorded(repo.sessions.apply(result, { botId, version: taker.read.version, updateId }));
+  const taker = cands[only.live];
+  const { result } = only;
+  if (!taker || result.changes.length !== 1 || result.firedDelay) return null;
+  const applied = await unlessRecorded(
+    repo.sessions.apply(result, { botId: b.botId, version: taker.read.version, updateId }),
+  );
   if (!applied?.applied) return null;
   logTransition(log, result, { journeyId: taker.journey.id, ...applied });
   return { detail: result.outcome, effects: applied.effects };
 }
+
+const textEvent = (u: { text: string; forwarded?: boolean; languageCode?: string }): UserEvent => ({
+  type: "text",
+  text: u.text,
+  forwarded: u.forwarded ?? false,
+  languageCode: u.languageCode ?? null,
+});
 
 /** A write that also records the update: null when the update was recorded meanwhile. */
 async function unlessRecorded<T>(write: Promise<T>): Promise<T | null> {
@@ -165,42 +203,61 @@ async function unlessRecorded<T>(write: Promise<T>): Promise<T | null> {
   }
 }
 
-/** A text under the session locks: the answer of the first live session that waits on a question. */
+/** A text under the session locks: what converse() makes of it. */
 export async function answerLocked(
   repo: TenantRepository,
   run: Run,
-  botId: string,
+  bot: WebhookBot | string,
   live: SessionRead[],
-  text: string,
+  update: { userId: number; chatId?: number; text: string; forwarded?: boolean; languageCode?: string } | string,
 ): Promise<string> {
-  const taker = textTaker(await candidates(repo, live));
-  if (!taker) return "no_session_waiting";
-  const result = transition(taker.journey, taker.session, { type: "text", text }, run.clock());
-  await run.apply(repo, botId, taker.journey.id, result);
-  return result.outcome;
+  const b: WebhookBot = typeof bot === "string" ? { botId: bot, tenantId: repo.tenantId, username: "" } : bot;
+  const u = typeof update === "string" ? { text: update, userId: 0 } : update;
+  const cands = await candidates(repo, live);
+  const c = converse(b.texts, cands, textEvent(u), run.clock());
+  const chatId = u.chatId ?? cands[0]?.session.telegramChatId ?? u.userId;
+  await run.applyConversation(repo, b, chatId, cands, c);
+  return c.detail;
 }
+
+const userOf = (u: From): TelegramUser => ({
+  id: u.userId,
+  chatId: u.chatId,
+  ...(u.firstName ? { firstName: u.firstName } : {}),
+  ...(u.lastName ? { lastName: u.lastName } : {}),
+  ...(u.username ? { username: u.username } : {}),
+  ...(u.languageCode ? { languageCode: u.languageCode } : {}),
+});
 
 /** Every other update, once claimed (a text is answered above). */
 async function applyOther(
   repo: TenantRepository,
   run: Run,
-  botId: string,
+  bot: WebhookBot,
   update: Exclude<ClassifiedUpdate, { kind: "text" }>,
 ): Promise<string | undefined> {
+  const botId = bot.botId;
+  /** converse() over the user's live sessions on the bot, locked. */
+  const conversation = async (u: From, event: UserEvent | ((live: Candidate[]) => UserEvent)) => {
+    const live = await candidates(repo, await repo.sessions.lockLiveOnBot(botId, u.userId));
+    const c = converse(bot.texts, live, typeof event === "function" ? event(live) : event, run.clock());
+    await run.applyConversation(repo, bot, u.chatId, live, c);
+    return c.detail;
+  };
   switch (update.kind) {
     case "start": {
       if (update.invalidParam) {
-        run.log.info("deep-link param outside [A-Za-z0-9_-]{1,64}: ignored");
-        return "invalid_param";
+        run.log.info("deep-link param outside [A-Za-z0-9_-]{1,64}: unknown link");
+        return conversation(update, { type: "unknown_link" });
       }
-      if (!update.param) return "no_param";
+      if (!update.param) return conversation(update, { type: "command", name: "start" });
       const row = await repo.journeys.activeByDeeplink(botId, update.param);
       if (!row) {
         run.log.info({ start_param: update.param }, "no active journey for deep link");
-        return "no_journey";
+        return conversation(update, { type: "unknown_link" });
       }
-      const journey = await repo.sessions.journey(row);
-      const event = { type: "start", param: update.param, user: { id: update.userId, chatId: update.chatId } } as const;
+      const journey = { ...(await repo.sessions.journey(row)), ...(bot.texts ? { texts: bot.texts } : {}) };
+      const event = { type: "start", param: update.param, user: userOf(update) } as const;
       // The partial unique index settles concurrent starts: the loser inserts nothing and reads again.
       for (let attempt = 0; attempt < 3; attempt++) {
         const live = await repo.sessions.lockLiveInJourney(journey.id, update.userId);
@@ -209,6 +266,28 @@ async function applyOther(
         if (applied.applied) return result.outcome;
       }
       throw new Error(`could not start journey ${journey.id} for user ${update.userId}: live session kept changing`);
+    }
+    case "command":
+      return conversation(update, { type: "command", name: update.name });
+    case "edit":
+      return conversation(update, {
+        type: "edit",
+        text: update.text,
+        sentAt: update.sentAt,
+        languageCode: update.languageCode ?? null,
+      });
+    case "media":
+      return conversation(update, { type: "media", kind: update.media });
+    case "contact":
+      return conversation(update, { type: "contact", phone: update.phone, own: update.own });
+    case "button": {
+      const key = repo.sessions.sealKey(botId);
+      return conversation(update, (live) => ({
+        type: "button",
+        match: matchButton(key, update.data, update.chatId, live),
+        callbackQueryId: update.callbackQueryId,
+        messageId: update.messageId,
+      }));
     }
     case "blocked": {
       const live = await repo.sessions.lockLiveOnBot(botId, update.userId);
@@ -222,4 +301,23 @@ async function applyOther(
       run.log.debug({ type: update.type }, "update type ignored");
       return update.type;
   }
+}
+
+/**
+ * Which live session's current question a press's callback_data was sealed for (callback-seal.ts):
+ * authenticity only — whether the press still counts is transition()'s to say.
+ */
+function matchButton(
+  key: Buffer,
+  data: string,
+  chatId: number,
+  live: Candidate[],
+): { live: number; stepId: string; index: number } | null {
+  for (const [i, c] of live.entries()) {
+    const step = questionWaitedOn(c.journey, c.session);
+    if (!step || !c.session.stepEnteredAt) continue;
+    const index = openData(key, data, chatId, step.id, c.session.stepEnteredAt.getTime());
+    if (index !== null) return { live: i, stepId: step.id, index };
+  }
+  return null;
 }

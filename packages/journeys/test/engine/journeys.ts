@@ -11,7 +11,14 @@ export const clockAt = (now: Date = T0, random = 0.5): Clock => ({ now, random: 
 
 type Spec =
   | { message: string }
-  | { question: string; key: string; validation?: string; error_text?: string }
+  | {
+      question: string;
+      key: string;
+      validation?: string;
+      error_text?: string;
+      options?: { label: string; value: string }[];
+      default_region?: string;
+    }
   | { delay: [number, number] }
   | { conditional: true };
 
@@ -30,6 +37,8 @@ export function journey(
         validation: spec.validation ?? "text",
       };
       if (spec.error_text) config.error_text = spec.error_text;
+      if (spec.options) config.options = spec.options;
+      if (spec.default_region) config.default_region = spec.default_region;
       return { ...base, stepType: "question", config };
     }
     if ("delay" in spec) {
@@ -53,6 +62,8 @@ export function session(fields: Partial<SessionState> = {}): SessionState {
     startedAt: new Date(T0.getTime() - 3_600_000),
     completedAt: null,
     lastActivityAt: new Date(T0.getTime() - 60_000),
+    stepEnteredAt: new Date(T0.getTime() - 60_000),
+    context: {},
     ...fields,
   };
 }

@@ -106,7 +106,12 @@ describe("transition() over random journeys and events", () => {
                 for (const o of t.outbox)
                   if (o.sessionId === c.session.id && o.status === "pending") o.status = "cancelled";
               }
-              for (const m of c.outbox) t.outbox.push({ sessionId: c.session.id, text: m, status: "pending" });
+              for (const m of c.outbox)
+                t.outbox.push({
+                  sessionId: c.session.id,
+                  text: m.method === undefined ? m.text : m.method,
+                  status: "pending",
+                });
               for (const r of c.schedule) {
                 t.delays.push({
                   id: `d${++ids}`,

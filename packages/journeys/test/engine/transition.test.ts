@@ -12,7 +12,7 @@ import {
   textTaker,
   transition,
 } from "../../src/engine/transition.ts";
-import type { DelayRow, TransitionResult } from "../../src/engine/types.ts";
+import type { DelayRow, OutItem, TransitionResult } from "../../src/engine/types.ts";
 import { validateAnswer } from "../../src/validation/index.ts";
 import { clockAt, journey, session, T0, USER } from "./journeys.ts";
 
@@ -21,6 +21,8 @@ const start = { type: "start", param: "p", user: USER } as const;
 const text = (t: string) => ({ type: "text", text: t }) as const;
 const fired = (row: Partial<DelayRow> = {}) =>
   ({ type: "delay_fired", delay: { id: "d1", stepId: "s2", status: "pending", scheduledFor: T0, ...row } }) as const;
+/** What a change sends, as texts (a Bot API call other than sendMessage by its method). */
+const texts = (items: readonly OutItem[]) => items.map((o) => (o.method === undefined ? o.text : o.method));
 const only = (r: TransitionResult) => {
   expect(r.changes).toHaveLength(1);
   return r.changes[0]!;
@@ -40,7 +42,7 @@ describe("start", () => {
     const c = only(r);
     expect(r.outcome).toBe("started");
     expect(c.kind).toBe("insert");
-    expect(c.outbox).toEqual(["Hi", "Age?"]);
+    expect(texts(c.outbox)).toEqual(["Hi", "Age?"]);
     expect(c.session).toMatchObject({
       id: "",
       journeyId: "j1",
@@ -61,10 +63,10 @@ describe("start", () => {
 
   it("a journey of messages completes at once; an empty one too", () => {
     const c = only(transition(journey([{ message: "A" }, { message: "B" }]), null, start, clockAt()));
-    expect(c.outbox).toEqual(["A", "B"]);
+    expect(texts(c.outbox)).toEqual(["A", "B"]);
     expect(c.session).toMatchObject({ status: "completed", currentStepId: null, completedAt: T0 });
     const empty = only(transition(journey([]), null, start, clockAt()));
-    expect(empty.outbox).toEqual([]);
+    expect(texts(empty.outbox)).toEqual([]);
     expect(empty.session).toMatchObject({ status: "completed", completedAt: T0 });
   });
 
@@ -80,7 +82,7 @@ describe("start", () => {
         payload: { kind: "resume_after_delay", delay_minutes: 12.5 },
       },
     ]);
-    expect(c.outbox).toEqual([]);
+    expect(texts(c.outbox)).toEqual([]);
     expect(r.happened.at(-1)).toEqual({
       kind: "delay_scheduled",
       stepId: "s1",
@@ -92,7 +94,7 @@ describe("start", () => {
   it("removed steps are skipped; a conditional step is skipped and said so", () => {
     const j = journey([{ message: "Gone" }, { conditional: true }, { question: "Q?", key: "q" }], { removed: [1] });
     const r = transition(j, null, start, clockAt());
-    expect(only(r).outbox).toEqual(["Q?"]);
+    expect(texts(only(r).outbox)).toEqual(["Q?"]);
     expect(r.happened).toContainEqual({ kind: "conditional_skipped", stepId: "s2", stepOrder: 2 });
     expect(r.happened.some((h) => h.kind === "message_queued")).toBe(false);
   });
@@ -104,13 +106,13 @@ describe("start", () => {
     expect(r.outcome).toBe("blocked");
     expect(c.kind).toBe("keep");
     expect(c.session).toEqual(live);
-    expect(c.outbox).toEqual([ALREADY_IN_FLOW, "Name?"]);
+    expect(texts(c.outbox)).toEqual([ALREADY_IN_FLOW, "Name?"]);
     expect(r.happened).toEqual([{ kind: "reentry_blocked", policy: "block", sessionId: "sess-1" }]);
   });
 
   it("block during a delay: only the reminder (no question waits)", () => {
     const r = transition(quiz, session({ status: "waiting_delay", currentStepId: "s4" }), start, clockAt());
-    expect(only(r).outbox).toEqual([ALREADY_IN_FLOW]);
+    expect(texts(only(r).outbox)).toEqual([ALREADY_IN_FLOW]);
   });
 
   it("the block reply is SPEC §3's text, word for word", () => {
@@ -120,7 +122,7 @@ describe("start", () => {
   it("allow behaves as block, and says it is not supported yet", () => {
     const r = transition({ ...quiz, reEntryPolicy: "allow" }, session({ currentStepId: "s2" }), start, clockAt());
     expect(r.outcome).toBe("blocked");
-    expect(only(r).outbox).toEqual([ALREADY_IN_FLOW, "Age?"]);
+    expect(texts(only(r).outbox)).toEqual([ALREADY_IN_FLOW, "Age?"]);
     expect(r.happened.map((h) => h.kind)).toEqual(["reentry_allow_unsupported", "reentry_blocked"]);
   });
 
@@ -131,7 +133,7 @@ describe("start", () => {
     const [old, fresh] = r.changes;
     expect(old).toMatchObject({ kind: "update", cancelPending: "restarted", outbox: [] });
     expect(old!.session).toMatchObject({ id: "sess-1", status: "cancelled", lastActivityAt: T0, answers: { age: 30 } });
-    expect(fresh).toMatchObject({ kind: "insert", outbox: ["Hi", "Age?"] });
+    expect(fresh).toMatchObject({ kind: "insert", outbox: [{ text: "Hi" }, { text: "Age?" }] });
     expect(fresh!.session).toMatchObject({ answers: {}, currentStepId: "s2" });
     expect(r.happened.slice(0, 2)).toEqual([
       { kind: "session_cancelled", sessionId: "sess-1", reason: "restarted" },
@@ -155,7 +157,7 @@ describe("text", () => {
       status: "active",
       lastActivityAt: T0,
     });
-    expect(c.outbox).toEqual(["Name?"]);
+    expect(texts(c.outbox)).toEqual(["Name?"]);
     expect(r.happened.map((h) => h.kind)).toEqual(["answer_stored", "question_asked"]);
   });
 
@@ -165,7 +167,7 @@ describe("text", () => {
     const expected = validateAnswer("number", "old");
     expect(expected.ok).toBe(false);
     expect(r.outcome).toBe("invalid");
-    expect(c.outbox).toEqual([(expected as { error: string }).error]);
+    expect(texts(c.outbox)).toEqual([(expected as { error: string }).error]);
     expect(c.answersSet).toEqual({});
     expect(c.session).toEqual({ ...onAge, lastActivityAt: T0 });
     expect(r.happened).toEqual([{ kind: "answer_invalid", stepId: "s2", answerKey: "age", validation: "number" }]);
@@ -173,7 +175,7 @@ describe("text", () => {
 
   it("a question's error_text overrides the validator's message", () => {
     const j = journey([{ question: "Age?", key: "age", validation: "number", error_text: "Digits, please" }]);
-    expect(only(transition(j, session({ currentStepId: "s1" }), text("x"), clockAt())).outbox).toEqual([
+    expect(texts(only(transition(j, session({ currentStepId: "s1" }), text("x"), clockAt())).outbox)).toEqual([
       "Digits, please",
     ]);
   });
@@ -195,7 +197,10 @@ describe("text", () => {
 
   it.each([
     ["no session", null],
-    ["waiting on a delay", session({ status: "waiting_delay", currentStepId: "s4" })],
+    [
+      "waiting on a delay, already told so",
+      session({ status: "waiting_delay", currentStepId: "s4", context: { waiting_acked: true } }),
+    ],
     ["completed", session({ status: "completed", currentStepId: null })],
     ["cancelled on a question", session({ status: "cancelled", currentStepId: "s2" })],
     ["active on a message step", session({ currentStepId: "s1" })],
@@ -226,7 +231,7 @@ describe("delay fired", () => {
     expect(r.outcome).toBe("resumed");
     expect(r.firedDelay).toEqual({ id: "d1", status: "sent", error: null });
     expect(c.session).toMatchObject({ status: "active", currentStepId: "s3", lastActivityAt: T0 });
-    expect(c.outbox).toEqual(["Back! Q?"]);
+    expect(texts(c.outbox)).toEqual(["Back! Q?"]);
     expect(r.happened[0]).toEqual({ kind: "delay_fired", scheduledMessageId: "d1", lateMs: 250 });
   });
 
