@@ -9,15 +9,15 @@ import {
   producerConnection,
   type Queues,
   queueDispatcher,
+  type RedisClient,
 } from "@journeys/core";
-import type { Redis } from "ioredis";
 
 /** Everything the API's routes need, built once per process (or per test). */
 export interface ApiDeps {
   config: Config;
   log: Logger;
   db: DbHandle;
-  redis: Redis;
+  redis: RedisClient;
   queues: Queues;
   dispatcher: Dispatcher;
   close(): Promise<void>;
@@ -29,7 +29,7 @@ export function createApiDeps(config: Config, log: Logger = createLogger(config.
     logErrors: (err) => log.error({ err: err.message }, "postgres pool error"),
   });
   // Fail fast: a webhook must not hang on a Redis outage (rows are in Postgres; the sweeper enqueues).
-  const redis = producerConnection(config.redisUrl);
+  const redis = producerConnection(config);
   redis.on("error", (err) => log.warn({ err: err.message }, "redis connection error"));
   const queues = createQueues(redis, config.queuePrefix, log);
   return {

@@ -10,9 +10,9 @@ import {
   producerConnection,
   type Queues,
   queueDispatcher,
+  type RedisClient,
   redisSendRateLimiter,
 } from "@journeys/core";
-import type { Redis } from "ioredis";
 import { watchRedis } from "./redis-watch.ts";
 import { POOL_SIZE } from "./settings.ts";
 
@@ -22,7 +22,7 @@ export interface WorkerDeps {
   log: Logger;
   db: DbHandle;
   /** Non-blocking commands: enqueueing, the sweeper's reads, the send rate limiter. */
-  redis: Redis;
+  redis: RedisClient;
   queues: Queues;
   dispatcher: Dispatcher;
   bots: BotApis;
@@ -36,7 +36,7 @@ export function createWorkerDeps(config: Config, log: Logger): WorkerDeps {
   });
   // Fail fast rather than queue commands through an outage: the job errors and is retried, and a
   // lost enqueue is found again by the sweeper (the rows are in Postgres).
-  const redis = producerConnection(config.redisUrl);
+  const redis = producerConnection(config);
   watchRedis(redis, log.child({ connection: "commands" }));
   const queues = createQueues(redis, config.queuePrefix, log);
   return {

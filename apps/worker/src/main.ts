@@ -37,7 +37,7 @@ try {
 const workers = Object.values(QUEUES).map(
   (queue) =>
     new SupervisedWorker(queue, {
-      redisUrl: config.redisUrl,
+      redis: config,
       prefix: config.queuePrefix,
       settings: QUEUE_SETTINGS[queue],
       handler: registry.handlerFor(queue, log.child({ queue })),

@@ -1,12 +1,11 @@
-import type { Logger } from "@journeys/core";
-import type { Redis } from "ioredis";
+import type { Logger, RedisClient } from "@journeys/core";
 
 /**
  * One log line when a Redis connection is lost and one when it is back — not one per reconnect
  * attempt (ioredis emits an error every retry). Also keeps 'error' handled, which ioredis requires.
  * Returns whether the connection has been lost since the last call to `takeOutage`.
  */
-export function watchRedis(redis: Redis, log: Logger) {
+export function watchRedis(redis: RedisClient, log: Logger) {
   let lostAt: number | null = null;
   let outage = false;
   let intended = false;

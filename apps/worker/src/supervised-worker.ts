@@ -1,6 +1,12 @@
-import { type Logger, type QueueName, scrubToken, workerConnection } from "@journeys/core";
+import {
+  type Logger,
+  type QueueName,
+  type RedisClient,
+  type RedisTarget,
+  scrubToken,
+  workerConnection,
+} from "@journeys/core";
 import { type Job, Worker } from "bullmq";
-import type { Redis } from "ioredis";
 import { watchRedis } from "./redis-watch.ts";
 import type { QueueSettings } from "./settings.ts";
 
@@ -8,7 +14,7 @@ type Handler = (job: Job, token?: string) => Promise<unknown>;
 
 interface Instance {
   worker: Worker;
-  connection: Redis;
+  connection: RedisClient;
   watch: ReturnType<typeof watchRedis>;
 }
 
@@ -30,7 +36,7 @@ export class SupervisedWorker {
   constructor(
     private readonly queue: QueueName,
     private readonly opts: {
-      redisUrl: string;
+      redis: RedisTarget;
       prefix: string;
       settings: QueueSettings;
       handler: Handler;
@@ -47,7 +53,7 @@ export class SupervisedWorker {
 
   private start(): Instance {
     const { settings, prefix } = this.opts;
-    const connection = workerConnection(this.opts.redisUrl);
+    const connection = workerConnection(this.opts.redis);
     const watch = watchRedis(connection, this.log);
     const worker = new Worker(this.queue, this.opts.handler, {
       connection,
@@ -119,7 +125,7 @@ export class SupervisedWorker {
   }
 }
 
-async function ping(connection: Redis): Promise<boolean> {
+async function ping(connection: RedisClient): Promise<boolean> {
   const timeout = new Promise<false>((resolve) => setTimeout(() => resolve(false), PING_TIMEOUT_MS).unref());
   const pong = connection.ping().then(
     () => true,

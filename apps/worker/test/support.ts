@@ -5,7 +5,6 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { createInterface } from "node:readline";
-import type { Redis } from "ioredis";
 import { afterAll, beforeAll, beforeEach } from "vitest";
 import { startFakeTelegram } from "../../../packages/fake-telegram/src/index.ts";
 import {
@@ -16,6 +15,7 @@ import {
   producerConnection,
   type Queues,
   queueDispatcher,
+  type RedisClient,
   type UpdateDeps,
   type WebhookBot,
 } from "../../../packages/journeys/src/index.ts";
@@ -153,12 +153,12 @@ export async function waitFor<T>(
 
 /** The queue side of the API, on the test's prefix: what processUpdate's dispatcher enqueues to. */
 export function testQueues(env: TestEnv): {
-  redis: Redis;
+  redis: RedisClient;
   queues: Queues;
   dispatcher: Dispatcher;
   close(): Promise<void>;
 } {
-  const redis = producerConnection(env.config.redisUrl);
+  const redis = producerConnection(env.config);
   redis.on("error", () => undefined); // the dispatcher logs failed enqueues; tests may stop Redis
   const queues = createQueues(redis, env.config.queuePrefix);
   return {

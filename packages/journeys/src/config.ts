@@ -8,7 +8,13 @@ import { parseKey } from "./crypto.ts";
 export interface Config {
   nodeEnv: string;
   databaseUrl: string;
+  /** One Redis URL, or with `redisCluster` one or more seed nodes of a Redis Cluster, comma-separated. */
   redisUrl: string;
+  /**
+   * REDIS_CLUSTER=true: every Redis client is an ioredis Cluster seeded from REDIS_URL. BullMQ
+   * needs all of a queue's keys in one slot, so QUEUE_PREFIX must then hold a hash tag ({journeys}).
+   */
+  redisCluster: boolean;
   host: string;
   port: number;
   jwtSecret: string;
@@ -68,8 +74,7 @@ export function loadConfig(env: Env = process.env, opts: LoadOptions = {}): Conf
     return v === undefined || v === "" ? fallback : v.trim();
   };
 
-  const url = (name: string, fallback: string, protocols: string[]) => {
-    const raw = get(name, fallback);
+  const checkUrl = (name: string, raw: string, protocols: string[]) => {
     try {
       const u = new URL(raw);
       if (!protocols.includes(u.protocol))
@@ -79,6 +84,7 @@ export function loadConfig(env: Env = process.env, opts: LoadOptions = {}): Conf
     }
     return raw.replace(/\/+$/, "");
   };
+  const url = (name: string, fallback: string, protocols: string[]) => checkUrl(name, get(name, fallback), protocols);
   const int = (name: string, fallback: number, min: number, max: number) => {
     const raw = get(name, String(fallback));
     const n = Number(raw);
@@ -90,7 +96,18 @@ export function loadConfig(env: Env = process.env, opts: LoadOptions = {}): Conf
   };
 
   const databaseUrl = url("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/journeys", ["postgres:", "postgresql:"]);
-  const redisUrl = url("REDIS_URL", "redis://127.0.0.1:6379", ["redis:", "rediss:"]);
+  const rawCluster = get("REDIS_CLUSTER", "false").toLowerCase();
+  if (rawCluster !== "true" && rawCluster !== "false")
+    problems.push(`REDIS_CLUSTER must be true or false (got "${rawCluster}")`);
+  const redisCluster = rawCluster === "true";
+  const redisUrl = redisCluster
+    ? get("REDIS_URL", "redis://127.0.0.1:6379")
+        .split(",")
+        .map((seed) => checkUrl("REDIS_URL", seed.trim(), ["redis:", "rediss:"]))
+        .join(",")
+    : url("REDIS_URL", "redis://127.0.0.1:6379", ["redis:", "rediss:"]);
+  if (!redisCluster && redisUrl.includes(","))
+    problems.push("REDIS_URL lists several nodes: that is a Redis Cluster's seeds (set REDIS_CLUSTER=true)");
   const telegramApiRoot = url("TELEGRAM_API_ROOT", "https://api.telegram.org", ["http:", "https:"]);
   const publicBaseUrl = url("PUBLIC_BASE_URL", "http://127.0.0.1:3000", ["http:", "https:"]);
   const host = get("HOST", "0.0.0.0");
@@ -120,6 +137,11 @@ export function loadConfig(env: Env = process.env, opts: LoadOptions = {}): Conf
   const queuePrefix = get("QUEUE_PREFIX", "journeys");
   if (!/^[A-Za-z0-9_{}-]{1,64}$/.test(queuePrefix))
     problems.push("QUEUE_PREFIX may hold only letters, digits, _ - { }");
+  // Redis hashes only what is between the first { and the next }, when that is not empty.
+  else if (redisCluster && !/^[^{]*\{[^}]+\}/.test(queuePrefix))
+    problems.push(
+      `QUEUE_PREFIX must hold a hash tag on a Redis Cluster, e.g. {journeys} (got "${queuePrefix}"): BullMQ needs all of a queue's keys in one slot`,
+    );
   const logLevel = get("LOG_LEVEL", "info");
   if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(", ")}`);
   const adminHosts = get("ADMIN_HOSTS", "")
@@ -142,6 +164,7 @@ export function loadConfig(env: Env = process.env, opts: LoadOptions = {}): Conf
     nodeEnv,
     databaseUrl,
     redisUrl,
+    redisCluster,
     host,
     port,
     jwtSecret,

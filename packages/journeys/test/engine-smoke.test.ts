@@ -16,7 +16,7 @@ describe("engine smoke", () => {
     const bot = await addBot(env, "entrylab");
     const seeded = await seedBrokerSignUp(env.handle.db, env.config.botTokenEncryptionKey, log);
     expect(seeded.status).toBe("created");
-    const redis = producerConnection(env.config.redisUrl);
+    const redis = producerConnection(env.config);
     const queues = createQueues(redis, env.config.queuePrefix);
     const deps = {
       db: env.handle.db,

@@ -1,5 +1,5 @@
 import type { Queue } from "bullmq";
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../queue/connection.ts";
 import { enqueueDelay, enqueueOutbox, type Queues } from "../queue/dispatcher.ts";
 import { dueAtFromScore } from "../queue/due-waker.ts";
 import { delayJobId, outboxJobId } from "../queue/names.ts";
@@ -17,7 +17,7 @@ const LATE_TOLERANCE_MS = 1000;
 
 export async function ensureDelayJob(
   queues: Queues,
-  redis: Redis,
+  redis: RedisClient,
   row: { id: string; scheduledFor: Date },
   now: Date,
 ): Promise<EnsureResult> {
@@ -57,7 +57,7 @@ const SCORES_PER_CALL = 500;
  */
 export async function delayJobsOnTime(
   queues: Queues,
-  redis: Redis,
+  redis: RedisClient,
   rows: { id: string; scheduledFor: Date }[],
   now: Date,
 ): Promise<Set<string>> {
@@ -97,7 +97,7 @@ const succeeds = (p: Promise<unknown>) =>
   );
 
 /** When a delayed job will run: BullMQ scores the delayed set with timestamp × 4096 (+ a sequence). */
-async function delayedDueAt(queue: Queue, redis: Redis, jobId: string): Promise<number | null> {
+async function delayedDueAt(queue: Queue, redis: RedisClient, jobId: string): Promise<number | null> {
   const score = await redis.zscore(queue.toKey("delayed"), jobId);
   return score === null ? null : dueAtFromScore(score);
 }

@@ -1,5 +1,5 @@
-import type { Redis } from "ioredis";
 import { RateLimiterRedis, RateLimiterRes } from "rate-limiter-flexible";
+import type { RedisClient } from "../queue/connection.ts";
 
 /** Telegram: about 30 messages a second per bot for bulk sends. */
 export const SENDS_PER_WINDOW = 30;
@@ -95,7 +95,7 @@ export interface SendRateLimiter {
  * reporting a finished send is swallowed (the place frees itself after IN_FLIGHT_MAX_MS).
  */
 export function redisSendRateLimiter(
-  redis: Redis,
+  redis: RedisClient,
   prefix: string,
   opts: { points?: number; windowMs?: number } = {},
 ): SendRateLimiter {

@@ -1,6 +1,6 @@
-import type { Redis } from "ioredis";
 import type { Database } from "../db/client.ts";
 import type { Logger } from "../logger.ts";
+import type { RedisClient } from "../queue/connection.ts";
 import type { Queues } from "../queue/dispatcher.ts";
 import { pruneProcessedUpdates, SystemRepo } from "../repo/index.ts";
 import { delayJobsOnTime, type EnsureResult, ensureDelayJob, ensureOutboxJob } from "./ensure-jobs.ts";
@@ -9,7 +9,7 @@ export interface SweepDeps {
   db: Database;
   queues: Queues;
   /** The connection the queues use (for reading a delayed job's due time). */
-  redis: Redis;
+  redis: RedisClient;
   log: Logger;
   /** The sweep period: rows due before the next sweep get their job now. */
   intervalMs: number;

@@ -1,7 +1,7 @@
 import { Queue } from "bullmq";
-import type { Redis } from "ioredis";
 import type { Logger } from "../logger.ts";
 import type { Dispatcher, Effects } from "../queue/effects.ts";
+import type { RedisClient } from "./connection.ts";
 import { delayJobId, JOBS, outboxJobId, QUEUES } from "./names.ts";
 
 export const DELAY_JOB_OPTS = {
@@ -31,7 +31,7 @@ export interface Queues {
  * at debug: the connection's own listener already reports an outage, and a Queue without a
  * listener would print every error to stderr once more.
  */
-export function createQueues(connection: Redis, prefix: string, log?: Logger): Queues {
+export function createQueues(connection: RedisClient, prefix: string, log?: Logger): Queues {
   const delays = new Queue(QUEUES.delays, { connection, prefix });
   const outbox = new Queue(QUEUES.outbox, { connection, prefix });
   const maintenance = new Queue(QUEUES.maintenance, { connection, prefix });

@@ -1,6 +1,6 @@
 import type { Queue } from "bullmq";
-import type { Redis } from "ioredis";
 import type { Logger } from "../logger.ts";
+import type { RedisClient } from "./connection.ts";
 
 /** BullMQ's delayed-set score: the due time in ms, shifted left 12 bits, plus a counter. */
 export const dueAtFromScore = (score: string | number): number => Math.floor(Number(score) / 0x1000);
@@ -19,11 +19,11 @@ export interface DueWaker {
  * ends such a block only when its event loop wakes: on a command from any client, or on its own
  * timer, `hz` times a second. At Redis's default `hz 10` a due job therefore waited up to 100 ms
  * (median 25–30 ms in the bench, ~55 ms on an idle Redis). This reads the earliest future due time
- * of each queue's delayed set every DUE_WAKER_POLL_MS and sends one PING just after it, so the block
+ * of each queue's delayed set every DUE_WAKER_POLL_MS and sends one command just after it, so the block
  * ends when the job is due, whatever `hz` is. Best effort: an error is logged at debug and the next
  * poll tries again; a job added less than one poll before it is due is no later than without it.
  */
-export function startDueWaker(queues: readonly Queue[], redis: Redis, log: Logger): DueWaker {
+export function startDueWaker(queues: readonly Queue[], redis: RedisClient, log: Logger): DueWaker {
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
 
@@ -58,9 +58,12 @@ export function startDueWaker(queues: readonly Queue[], redis: Redis, log: Logge
     }
   }
 
+  // A keyed read, not a PING: on a Redis Cluster it reaches the node holding the queues (one slot).
+  const wakeKey = queues[0]?.toKey("delayed");
+
   async function poke() {
     try {
-      await redis.ping();
+      await (wakeKey ? redis.exists(wakeKey) : redis.ping());
     } catch (err) {
       log.debug({ err: (err as Error).message }, "due waker: ping failed");
     }

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from "node:crypto";
-import type { Redis } from "ioredis";
+import type { RedisClient } from "@journeys/core";
 import type { Claims } from "../../plugins/auth.ts";
 import { HttpError } from "../../plugins/errors.ts";
 
@@ -15,7 +15,7 @@ type SessionClaims = Pick<Claims, "sub" | "tenant_id" | "role">;
  */
 export class DashboardSessions {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix: string,
   ) {}
 
