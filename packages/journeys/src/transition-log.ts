@@ -74,6 +74,18 @@ function line(h: Exclude<Happening, { kind: "delay_scheduled" }>): Line {
       return ["info", { step_id: h.stepId, step_order: h.stepOrder }, "conditional step skipped (not supported in v1)"];
     case "reasked":
       return ["info", { step_id: h.stepId, reason: h.reason }, `not an answer (${h.reason}): question asked again`];
+    case "branch_taken":
+      return ["info", { step_id: h.stepId, branch: h.branch, goto: h.goto }, "conditional: branch taken"];
+    case "run_stopped":
+      return [
+        "warn",
+        { step_id: h.stepId, reason: h.reason },
+        `run stopped: ${h.reason}; the session stays on this step`,
+      ];
+    case "render_failed":
+      return ["warn", { step_id: h.stepId, error: h.error }, "step text failed to render: nothing sent for it"];
+    case "text_cut":
+      return ["warn", { step_id: h.stepId }, "rendered text over 4096 characters: cut with an ellipsis"];
     case "waiting_acknowledged":
       return ["info", {}, "reply during a delay: waiting text sent (once per delay)"];
     case "button_stale":

@@ -6,6 +6,7 @@
  * decide nothing themselves; test/engine/parity.test.ts checks that they leave the same rows.
  */
 import { LIVE_STATUSES } from "../db/schema.ts";
+import { evaluateRule, type FlowData, renderTemplate } from "../flow/index.ts";
 import { type ChoiceOption, phoneFromContact, type ValidationKind, validateAnswer } from "../validation/index.ts";
 import { type BotTexts, DEFAULT_BOT_TEXTS } from "./bot-texts.ts";
 import type {
@@ -132,7 +133,8 @@ function start(
     const change = keep(live);
     change.outbox.push({ text: ALREADY_IN_FLOW });
     const question = questionWaitedOn(journey, live);
-    if (question) change.outbox.push(ask(question, live));
+    const again = question ? ask(question, live) : null;
+    if (again) change.outbox.push(again);
     happened.push({ kind: "reentry_blocked", policy: journey.reEntryPolicy, sessionId: live.id });
     return { outcome: "blocked", changes: [change], firedDelay: null, happened };
   }
@@ -179,14 +181,14 @@ function answer(
   });
   if (!result.ok) {
     // An ambiguous answer is asked back in the validator's words; a plain invalid one gets the step's.
-    const error = !result.askBack && typeof config.error_text === "string" ? config.error_text : result.error;
+    const error = (!result.askBack && errorText(step, session)) || result.error;
     // The error alone re-prompts a typed question; a question with buttons sends them again with it.
     const withKeyboard = ask(step, session);
     return invalidAnswer(
       step,
       session,
       clock,
-      withKeyboard.method === undefined && withKeyboard.reply_markup
+      withKeyboard?.method === undefined && withKeyboard?.reply_markup
         ? [{ ...withKeyboard, text: error }]
         : [{ text: error }],
       false,
@@ -226,7 +228,8 @@ function invalidAnswer(
 ): TransitionResult {
   const change = touched(session, clock);
   change.outbox.push(...say);
-  if (reaskToo) change.outbox.push(ask(step, session));
+  const question = reaskToo ? ask(step, session) : null;
+  if (question) change.outbox.push(question);
   const happened: Happening[] = [
     { kind: "answer_invalid", stepId: step.id, answerKey: step.config.answer_key, validation: step.config.validation },
   ];
@@ -244,7 +247,9 @@ function reask(
   const step = questionWaitedOn(journey, session);
   if (!step) return waiting(journey, session, clock);
   const change = keep(session);
-  change.outbox.push(...say.map((text) => ({ text })), ask(step, session));
+  change.outbox.push(...say.map((text) => ({ text })));
+  const question = ask(step, session);
+  if (question) change.outbox.push(question);
   return {
     outcome: "reasked",
     changes: [change],
@@ -325,9 +330,7 @@ function media(journey: JourneyDef, session: SessionState, clock: Clock): Transi
   const { config } = step;
   const fallback =
     config.validation === "choice" ? CHOICE_PLEASE : config.validation === "phone" ? PHONE_PLEASE : TEXT_PLEASE;
-  return invalidAnswer(step, session, clock, [
-    { text: typeof config.error_text === "string" ? config.error_text : fallback },
-  ]);
+  return invalidAnswer(step, session, clock, [{ text: errorText(step, session) || fallback }]);
 }
 
 function delayFired(
@@ -374,13 +377,18 @@ function cancel(session: SessionState, reason: string, clock: Clock): Transition
 
 // ---- running a session on ----
 
+/** More steps than this in one run is a loop with no question or delay on it (the write-time check refuses those). */
+export const MAX_STEPS_PER_RUN = 1000;
+
 /**
  * Run `change`'s session from `step` until a step blocks (a question waits for its answer, a delay for
- * its time) or the journey ends. Steps only move forward, so this ends within the journey's length.
+ * its time) or the journey ends. A conditional step may jump anywhere (`goto` a step key, or "end");
+ * a run that passes MAX_STEPS_PER_RUN steps, or a text that fails to render, stops where it is.
  */
 function runFrom(journey: JourneyDef, change: SessionChange, from: StepDef | null, clock: Clock, log: Happening[]) {
   const s = change.session;
-  for (let step = from; ; step = liveStepAfter(journey, step)) {
+  let step = from;
+  for (let n = 0; ; n++) {
     if (!step) {
       s.status = "completed";
       s.currentStepId = null;
@@ -388,19 +396,26 @@ function runFrom(journey: JourneyDef, change: SessionChange, from: StepDef | nul
       log.push({ kind: "session_completed" });
       return;
     }
+    if (n >= MAX_STEPS_PER_RUN) return stopAt(s, step, `more than ${MAX_STEPS_PER_RUN} steps in one run`, log);
     const { config } = step;
+    let next: StepDef | null = liveStepAfter(journey, step);
     switch (step.stepType) {
-      case "message":
-        change.outbox.push({ text: String(config.text) });
+      case "message": {
+        const text = render(step, String(config.text), s, log);
+        if (text === null) return stopAt(s, step, "the text failed to render", log);
+        change.outbox.push(withLinks({ text }, config.buttons));
         log.push({ kind: "message_queued", stepId: step.id, stepOrder: step.stepOrder });
         break;
-      case "question":
-        s.status = "active";
-        s.currentStepId = step.id;
-        s.stepEnteredAt = clock.now;
-        change.outbox.push(ask(step, s));
+      }
+      case "question": {
+        const entered = { ...s, status: "active" as const, currentStepId: step.id, stepEnteredAt: clock.now };
+        const question = ask(step, entered, log);
+        if (question === null) return stopAt(s, step, "the text failed to render", log);
+        Object.assign(s, entered);
+        change.outbox.push(question);
         log.push({ kind: "question_asked", stepId: step.id, stepOrder: step.stepOrder, answerKey: config.answer_key });
         return;
+      }
       case "delay": {
         const delayMs = pickDelayMs(config, clock.random);
         const row: ScheduleRow = {
@@ -419,11 +434,75 @@ function runFrom(journey: JourneyDef, change: SessionChange, from: StepDef | nul
         log.push({ kind: "delay_scheduled", stepId: step.id, scheduledFor: row.scheduledFor, delayMs });
         return;
       }
-      case "conditional":
-        log.push({ kind: "conditional_skipped", stepId: step.id, stepOrder: step.stepOrder });
+      case "conditional": {
+        const branches = Array.isArray(config.branches) ? (config.branches as Record<string, unknown>[]) : null;
+        if (!branches) {
+          log.push({ kind: "conditional_skipped", stepId: step.id, stepOrder: step.stepOrder });
+          break;
+        }
+        const data = flowData(s);
+        const hit = branches.findIndex((b) => evaluateRule(b?.when, data));
+        const target = hit >= 0 ? branches[hit]?.goto : config.else;
+        const branch = hit >= 0 ? hit : target === undefined || target === null ? "next" : "else";
+        if (branch !== "next") next = stepByKey(journey, target);
+        log.push({ kind: "branch_taken", stepId: step.id, branch, goto: next?.id ?? "end" });
         break;
+      }
     }
+    step = next;
   }
+}
+
+/** The live step a `goto` names; "end" (or a key no live step has) ends the session. */
+function stepByKey(journey: JourneyDef, key: unknown): StepDef | null {
+  if (typeof key !== "string" || key === "end") return null;
+  return journey.steps.find((st) => st.key === key && !st.removed) ?? null;
+}
+
+/**
+ * A run that cannot go on stays where it is: the session stands on `step`, active, nothing sent for
+ * it, and the reason kept in its context (shown with the session) and logged.
+ */
+function stopAt(s: SessionState, step: StepDef, reason: string, log: Happening[]) {
+  s.status = "active";
+  s.currentStepId = step.id;
+  s.context = { ...s.context, error: { step_id: step.id, reason } };
+  log.push({ kind: "run_stopped", stepId: step.id, reason });
+}
+
+/** What rules and templates read: the answers, and who started the session with which link. */
+const flowData = (s: SessionState): FlowData => ({
+  answers: s.answers,
+  user: s.context.user ?? {},
+  trigger: s.context.trigger ?? {},
+});
+
+/**
+ * A step text rendered for the session (LiquidJS, flow/templates.ts); a text with no tags as it is.
+ * Null when it fails to render (and that is logged); cut at Telegram's limit when too long.
+ */
+function render(step: StepDef, source: string, s: SessionState, log?: Happening[]): string | null {
+  if (!source.includes("{{") && !source.includes("{%")) return source;
+  const out = renderTemplate(source, flowData(s));
+  if (!out.ok) {
+    log?.push({ kind: "render_failed", stepId: step.id, error: out.error });
+    return null;
+  }
+  if (out.cut) log?.push({ kind: "text_cut", stepId: step.id });
+  return out.text;
+}
+
+/** The question's own error text, rendered; "" when it has none (or it fails to render). */
+function errorText(step: StepDef, s: SessionState): string {
+  const source = step.config.error_text;
+  return typeof source === "string" ? (render(step, source, s) ?? "") : "";
+}
+
+/** A message with its link buttons (https only, checked when written), one per row. */
+function withLinks(item: { text: string }, buttons: unknown): OutItem {
+  if (!Array.isArray(buttons) || buttons.length === 0) return item;
+  const rows = (buttons as { text: string; url: string }[]).map((b) => [{ text: b.text, url: b.url }]);
+  return { ...item, reply_markup: { inline_keyboard: rows } };
 }
 
 const firstLiveStep = (journey: JourneyDef): StepDef | null => journey.steps.find((s) => !s.removed) ?? null;
@@ -445,8 +524,9 @@ function optionsOf(step: StepDef): readonly ChoiceOption[] | undefined {
  * The question's message: its text, with its keyboard — the options as inline buttons (their
  * callback_data the option's index, sealed by the applier to this step visit), or the phone button.
  */
-export function ask(step: StepDef, session: Pick<SessionState, "stepEnteredAt">): OutItem {
-  const text = String(step.config.text);
+export function ask(step: StepDef, session: SessionState, log?: Happening[]): OutItem | null {
+  const text = render(step, String(step.config.text), session, log);
+  if (text === null) return null;
   const options = optionsOf(step);
   if (options?.length) {
     return {

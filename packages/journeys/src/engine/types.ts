@@ -35,6 +35,8 @@ export interface SessionContext {
   trigger?: { param?: string };
   /** The waiting text was sent during the current delay (one acknowledgement per delay). */
   waiting_acked?: boolean;
+  /** Why the session's last run stopped short (a text that failed to render, a runaway loop). */
+  error?: { step_id: string; reason: string };
 }
 
 /** A session's state: everything a transition may read or change. `id` is "" for one not yet inserted. */
@@ -168,6 +170,10 @@ export type Happening =
   | { kind: "delay_not_waited_on"; scheduledMessageId: string; sessionStatus: SessionStatus }
   | { kind: "conditional_skipped"; stepId: string; stepOrder: number }
   | { kind: "reasked"; stepId: string; reason: string }
+  | { kind: "branch_taken"; stepId: string; branch: number | "else" | "next"; goto: string }
+  | { kind: "run_stopped"; stepId: string; reason: string }
+  | { kind: "render_failed"; stepId: string; error: string }
+  | { kind: "text_cut"; stepId: string }
   | { kind: "waiting_acknowledged" }
   | { kind: "button_stale"; stepId: string }
   | { kind: "session_completed" };

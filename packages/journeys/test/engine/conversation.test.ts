@@ -163,6 +163,7 @@ describe("choice buttons", () => {
 
   it("the question is sent with one button per option, sealed to this chat and step visit", () => {
     const item = ask(j.steps[0]!, s);
+    if (!item) throw new Error("no question");
     const [sealed] = sealItems(key, 42, [item]);
     if (!sealed || sealed.method !== undefined || !sealed.reply_markup || !("inline_keyboard" in sealed.reply_markup)) {
       throw new Error("no inline keyboard");
@@ -227,7 +228,9 @@ describe("choice buttons", () => {
     const r = transition(j, s, { type: "text", text: "maybe" }, clockAt());
     expect(r.outcome).toBe("invalid");
     const [item] = r.changes[0]?.outbox ?? [];
-    expect(item?.method === undefined && item?.reply_markup !== undefined && "inline_keyboard" in item.reply_markup).toBe(true);
+    expect(
+      item?.method === undefined && item?.reply_markup !== undefined && "inline_keyboard" in item.reply_markup,
+    ).toBe(true);
   });
 });
 
