@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { DomainError } from "../src/errors.ts";
 import {
   MAX_DELAY_MINUTES,
+  MAX_OPTIONS,
   MAX_TEXT_LENGTH,
   START_PARAM_RE,
   type StepInput,
@@ -27,6 +28,10 @@ const question = (config: Record<string, unknown>): StepInput => ({
   step_type: "question",
   config: { text: "How old are you?", answer_key: "age", validation: "number", ...config },
 });
+const choice = (options: unknown, extra: Record<string, unknown> = {}): StepInput =>
+  question({ validation: "choice", options, ...extra });
+const opts = (n: number) => Array.from({ length: n }, (_, i) => ({ label: `Option ${i + 1}`, value: `v${i + 1}` }));
+const KINDS = "number, text, country, money, choice, phone, email";
 const delay = (min: unknown, max: unknown): StepInput => ({
   step_type: "delay",
   config: { min_minutes: min, max_minutes: max },
@@ -46,6 +51,35 @@ describe("validateStep accepts", () => {
     ["a question validated as text", question({ validation: "text" })],
     ["a question validated as country", question({ validation: "country" })],
     ["a question validated as money", question({ validation: "money" })],
+    [
+      "a choice question",
+      choice([
+        { label: "Yes", value: "yes" },
+        { label: "No", value: "no" },
+      ]),
+    ],
+    ["a choice with one option", choice(opts(1))],
+    [`a choice with ${MAX_OPTIONS} options`, choice(opts(MAX_OPTIONS))],
+    ["a 64-character label", choice([{ label: "L".repeat(64), value: "l" }])],
+    ["a label of 64 emoji (one character each)", choice([{ label: "😀".repeat(64), value: "l" }])],
+    ["a label padded past 64 characters", choice([{ label: `  ${"L".repeat(64)}  `, value: "l" }])],
+    ["a 64-character value", choice([{ label: "L", value: "v".repeat(64) }])],
+    [
+      "values differing only in case",
+      choice([
+        { label: "A", value: "x" },
+        { label: "B", value: "X" },
+      ]),
+    ],
+    ["a choice with an error_text", choice(opts(2), { error_text: "Tap a button, please." })],
+    [
+      "a country question with options",
+      question({ validation: "country", options: [{ label: "Germany", value: "DE" }] }),
+    ],
+    ["a country question without options", question({ validation: "country" })],
+    ["a phone question", question({ validation: "phone" })],
+    ["a phone question with a default region", question({ validation: "phone", default_region: "DE" })],
+    ["an email question", question({ validation: "email" })],
     ["a delay of zero minutes", delay(0, 0)],
     ["a delay with min == max", delay(5, 5)],
     ["a delay range", delay(1, 10)],
@@ -132,13 +166,123 @@ describe("validateStep refuses", () => {
     [
       "a question without a validation kind",
       question({ validation: undefined }),
-      "steps[2]: config.validation must be one of number, text, country, money",
+      `steps[2]: config.validation must be one of ${KINDS}`,
     ],
     [
       "an unknown validation kind",
       question({ validation: "date" }),
-      "steps[2]: config.validation must be one of number, text, country, money",
+      `steps[2]: config.validation must be one of ${KINDS}`,
     ],
+    [
+      "a validation kind in the wrong case",
+      question({ validation: "Choice" }),
+      `steps[2]: config.validation must be one of ${KINDS}`,
+    ],
+    [
+      "a choice without options",
+      question({ validation: "choice" }),
+      "steps[2]: config.options is required for a choice question",
+    ],
+    ...[
+      ["null", null],
+      ["an object", { label: "Yes", value: "yes" }],
+      ["a string", "yes,no"],
+      ["empty", []],
+      [`${MAX_OPTIONS + 1} options`, opts(MAX_OPTIONS + 1)],
+    ].map(([name, options]): [string, StepInput, string] => [
+      `choice options that are ${name}`,
+      choice(options),
+      "steps[2]: config.options must be an array of 1–100 {label, value} options",
+    ]),
+    ...[
+      ["null", null],
+      ["a string", "Yes"],
+      ["an array", ["Yes", "yes"]],
+    ].map(([name, option]): [string, StepInput, string] => [
+      `an option that is ${name}`,
+      choice([{ label: "No", value: "no" }, option]),
+      "steps[2]: config.options[1] must be an object with label and value",
+    ]),
+    [
+      "an option with an unknown field",
+      choice([...opts(3), { label: "Yes", value: "yes", url: "https://example.com" }]),
+      'steps[2]: config.options[3] has an unknown field "url" (allowed: label, value)',
+    ],
+    ...[
+      ["missing", undefined],
+      ["empty", ""],
+      ["spaces only", "   "],
+      ["65 characters", "L".repeat(65)],
+      ["65 emoji", "😀".repeat(65)],
+      ["a number", 1],
+      ["null", null],
+    ].map(([name, label]): [string, StepInput, string] => [
+      `an option label that is ${name}`,
+      choice([...opts(3), { label, value: "x" }]),
+      "steps[2]: config.options[3].label must be 1–64 characters",
+    ]),
+    ...[
+      ["missing", undefined],
+      ["empty", ""],
+      ["spaces only", " "],
+      ["65 characters", "v".repeat(65)],
+      ["a number", 1],
+      ["an object", { id: 1 }],
+    ].map(([name, value]): [string, StepInput, string] => [
+      `an option value that is ${name}`,
+      choice([...opts(3), { label: "X", value }]),
+      "steps[2]: config.options[3].value must be a non-empty string of at most 64 characters",
+    ]),
+    [
+      "duplicate values",
+      choice([...opts(3), { label: "Again", value: "v2" }]),
+      'steps[2]: config.options[3].value "v2" repeats options[1].value',
+    ],
+    [
+      "labels that a typed answer cannot tell apart",
+      choice([...opts(3), { label: "  option   2 ", value: "x" }]),
+      'steps[2]: config.options[3].label "option   2" repeats options[1].label',
+    ],
+    ...[
+      ["lower case", "de"],
+      ["not ISO", "EU"],
+      ["unassigned", "ZZ"],
+      ["alpha-3", "DEU"],
+      ["a name", "Germany"],
+    ].map(([name, value]): [string, StepInput, string] => [
+      `a country option whose value is ${name}`,
+      question({
+        validation: "country",
+        options: [
+          { label: "Germany", value: "DE" },
+          { label: "X", value },
+        ],
+      }),
+      "steps[2]: config.options[1].value must be an ISO 3166-1 alpha-2 country code in capitals, e.g. DE",
+    ]),
+    ...["number", "text", "money", "phone", "email"].map((kind): [string, StepInput, string] => [
+      `options on a ${kind} question`,
+      question({ validation: kind, options: opts(2) }),
+      "steps[2]: config.options is only for choice and country questions",
+    ]),
+    ...[
+      ["lower case", "de"],
+      ["not ISO", "EU"],
+      ["alpha-3", "DEU"],
+      ["without phone numbers", "AQ"],
+      ["empty", ""],
+      ["a number", 49],
+      ["null", null],
+    ].map(([name, region]): [string, StepInput, string] => [
+      `a default_region that is ${name}`,
+      question({ validation: "phone", default_region: region }),
+      "steps[2]: config.default_region must be an ISO 3166-1 alpha-2 code in capitals, e.g. DE",
+    ]),
+    ...["number", "text", "country", "money", "choice", "email"].map((kind): [string, StepInput, string] => [
+      `a default_region on a ${kind} question`,
+      question({ validation: kind, default_region: "DE", ...(kind === "choice" ? { options: opts(2) } : {}) }),
+      "steps[2]: config.default_region is only for phone questions",
+    ]),
     ["an empty error_text", question({ error_text: "" }), "steps[2]: config.error_text must be a non-empty string"],
     [
       "an error_text of spaces only",

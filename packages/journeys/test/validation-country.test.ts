@@ -92,12 +92,14 @@ describe("name keys", () => {
 
 describe("codes", () => {
   it.each<[string, string | null]>([
-    ["gb", "GB"],
     ["GB", "GB"],
-    ["de.", "DE"],
+    ["DE.", "DE"],
+    ["gb", null], // lower case: a guess, asked back (validation-ambiguous.test.ts)
+    ["de.", null],
     ["UK", "GB"], // not ISO, found as a name
+    ["uk", "GB"], // so in any case
     ["GBR", "GB"],
-    ["fra", "FR"],
+    ["fra", null],
     ["DEU!", "DE"],
     ["ZZ", null],
     ["EU", null],
@@ -141,5 +143,18 @@ describe("validateCountry", () => {
   it("returns the code or the re-prompt", () => {
     expect(validateCountry("Scotland")).toEqual({ ok: true, value: "GB" });
     expect(validateCountry("Narnia")).toEqual({ ok: false, error: COUNTRY_ERROR });
+  });
+
+  it("at a question with options, a typed label gives that option's value first", () => {
+    const options = [
+      { label: "Germany 🇩🇪", value: "DE" },
+      { label: "Schweiz / Suisse", value: "CH" },
+      { label: "Canada", value: "CA" },
+    ];
+    expect(validateCountry("germany 🇩🇪", { options })).toEqual({ ok: true, value: "DE" });
+    expect(validateCountry("schweiz  /  SUISSE", { options })).toEqual({ ok: true, value: "CH" });
+    expect(validateCountry("France", { options })).toEqual({ ok: true, value: "FR" }); // typed names still work
+    expect(validateCountry("Deutschland", { options })).toEqual({ ok: true, value: "DE" });
+    expect(validateCountry("Narnia", { options })).toEqual({ ok: false, error: COUNTRY_ERROR });
   });
 });
