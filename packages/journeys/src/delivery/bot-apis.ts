@@ -15,6 +15,12 @@ const CREDENTIALS_TTL_MS = 5_000;
 const CREDENTIALS_MAX = 10_000;
 
 /**
+ * The methods that take a place in the bot's send limit: every message, and the callback answers
+ * and keyboard edits a conversation sends between them (an outbox row each, in the chat's order).
+ */
+const LIMITED = /^(send|copy|forward|answerCallbackQuery$|editMessageReplyMarkup$)/;
+
+/**
  * The bot's token was refused by Telegram (401) and it has not been connected again since: its sends
  * are paused, rows kept pending. Thrown before any request is made with the token.
  */
@@ -49,7 +55,7 @@ interface Place {
 }
 
 /**
- * grammY clients on TELEGRAM_API_ROOT, cached briefly per bot and token. Every send method holds a
+ * grammY clients on TELEGRAM_API_ROOT, cached briefly per bot and token. Every limited method holds a
  * place in the bot's shared rate limit from before the request until its answer (a retried send
  * takes a new place) — the place reserved for the running `SendSlot.run` if it is still unused.
  * No auto-retry transformer: the sender decides what to wait out, so each retry is logged with
@@ -81,7 +87,7 @@ export function botApis(apiRoot: string, limiter: SendRateLimiter): BotApis {
       if (hit && hit.token === token && hit.until > Date.now()) return hit.api;
       const api = createApi(token, apiRoot, { retry: false });
       api.config.use(async (prev, method, payload, signal) => {
-        if (!/^(send|copy|forward)/.test(method)) return prev(method, payload, signal);
+        if (!LIMITED.test(method)) return prev(method, payload, signal);
         const place = reserved.getStore();
         let done: () => Promise<void>;
         if (place && !place.used && place.botId === botId) {

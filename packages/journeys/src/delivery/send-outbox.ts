@@ -7,6 +7,7 @@ import { OutboxLeases, SystemRepo, stateOf, TenantRepository } from "../repo/ind
 import { GrammyError, HttpError, isBlockedError, isPermanentError, isUnauthorizedError } from "../telegram/api.ts";
 import { logTransition } from "../transition-log.ts";
 import { type BotApis, BotPausedError } from "./bot-apis.ts";
+import { alreadyDone, callBotApi, type OutCall, outCallOf } from "./out-call.ts";
 import { RetryLaterError } from "./retry-later.ts";
 
 export interface SendDeps {
@@ -67,19 +68,22 @@ type SendOutcome =
 
 /**
  * Send the outbox row `outboxId` — by flushing its whole chat (same bot and Telegram chat) in id
- * order, one message at a time: take a place in the bot's send limit (`botId`, from the job, else
- * read from the row; before any claim, so nothing is held while waiting for it — a place far off
- * reschedules the job with RetryLaterError), claim the chat's earliest pending row with a lease
- * (one statement, no transaction left open), send it, then mark it sent — the same statement says
- * whether the chat has more. Telegram therefore sees one chat's messages in journey order, retries
- * included. While another sender's lease on the chat's first row runs, this job ends: that sender
- * flushes the rest of the chat (its mark sees this job's row), and if it dies its own job's retry
- * or the sweeper's does. A message that cannot be sent now stops the
- * flush with RetryLaterError (later rows must not overtake it); one that can never be sent is marked
- * failed and the flush goes on. A row already being retried is left to its own job (which flushes
- * the chat once it is through), so a row's attempts follow its own backoff, not the number of jobs
- * queued behind it. Dying between Telegram's answer and the mark leaves the row pending: it is sent
- * again once its lease has run out (at-least-once).
+ * order, one row at a time. A row is one Bot API call (a message, a callback answer, a keyboard
+ * edit) and each takes a place in the bot's send limit (`botId`, from the job, else read from the
+ * row; before any claim, so nothing is held while waiting for it — a place far off reschedules the
+ * job with RetryLaterError), then claims the chat's earliest pending row with a lease (one
+ * statement, no transaction left open), makes the call, then marks the row sent — the same
+ * statement says whether the chat has more. Telegram therefore sees one chat's calls in journey
+ * order, retries included. While another sender's lease on the chat's first row runs, this job
+ * ends: that sender flushes the rest of the chat (its mark sees this job's row), and if it dies its
+ * own job's retry or the sweeper's does. A call that cannot be made now stops the flush with
+ * RetryLaterError (later rows must not overtake it). One that can never succeed (a 400: a bad chat,
+ * an expired callback query, a message to edit that is gone) is marked failed and the flush goes
+ * on; an edit refused as "message is not modified" was done already, so it is marked sent. A row
+ * already being retried is left to its own job (which flushes the chat once it is through), so a
+ * row's attempts follow its own backoff, not the number of jobs queued behind it. Dying between
+ * Telegram's answer and the mark leaves the row pending: it is sent again once its lease has run
+ * out (at-least-once).
  */
 export async function sendOutboxChat(deps: SendDeps, outboxId: number, botHint?: string): Promise<FlushResult> {
   const result: FlushResult = { sent: 0, failed: 0 };
@@ -142,44 +146,49 @@ async function sendNext(deps: SendDeps, leases: OutboxLeases, outboxId: number, 
   const deadline = Date.now() + leaseMs - Math.min(LEASE_MARGIN_MS, leaseMs / 2);
   const repo = new TenantRepository(deps.db, claim.tenantId, deps.encryptionKey);
   const attempt = message.attempts + 1;
+  const call = outCallOf(message.messageContent);
   const log = deps.log.child({
     tenant_id: claim.tenantId,
     bot_id: botId,
     journey_id: claim.journeyId,
     session_id: message.sessionId,
     outbox_id: message.id,
+    method: "invalid" in call ? "none" : call.method,
   });
+  if ("invalid" in call) {
+    const more = await repo.outbox.markFailed(message.id, call.invalid);
+    log.error({ attempt, err: call.invalid }, "message rejected: failed");
+    return { kind: "failed", more };
+  }
   try {
     const api = await deps.bots.forBot(repo, botId);
-    await sendWaitingOutShort429(api, claim.telegramChatId, message.messageContent.text, deadline, log, attempt);
+    await sendWaitingOutShort429(api, claim.telegramChatId, call, deadline, log, attempt);
   } catch (err) {
-    return failedSend(deps, repo, botId, message, attempt, err, log);
+    if (!alreadyDone(call, err)) return failedSend(deps, repo, botId, message, attempt, err, log);
+    log.info({ attempt }, "keyboard already as asked (message is not modified): sent");
   }
   const more = await repo.outbox.markSent(message.id);
   log.info({ attempt }, "message sent");
   return { kind: "sent", more };
 }
 
-/** grammY types its signal parameter with the abort-controller shim's class; Node's own works. */
-const abortAt = (deadline: number) =>
-  AbortSignal.timeout(Math.max(1, deadline - Date.now())) as unknown as Parameters<Api["sendMessage"]>[3];
-
 /**
- * Send, waiting out a short 429 in the call (the lease keeps the row, so order holds). Every try
- * ends by `deadline`, the lease's end less a margin: a try still waiting then is aborted (an
- * HttpError, so a retryable failure), and a 429 whose wait would pass it goes back to the job.
+ * Make the row's call, waiting out a short 429 in the call (the lease keeps the row, so order
+ * holds). Every try ends by `deadline`, the lease's end less a margin: a try still waiting then is
+ * aborted (an HttpError, so a retryable failure), and a 429 whose wait would pass it goes back to
+ * the job.
  */
 async function sendWaitingOutShort429(
   api: Api,
   chatId: number,
-  text: string,
+  call: OutCall,
   deadline: number,
   log: Logger,
   attempt: number,
 ) {
   for (let retry = 1; ; retry++) {
     try {
-      return await api.sendMessage(chatId, text, undefined, abortAt(deadline));
+      return await callBotApi(api, chatId, call, AbortSignal.timeout(Math.max(1, deadline - Date.now())));
     } catch (err) {
       const wait = err instanceof GrammyError ? err.parameters.retry_after : undefined;
       if (wait === undefined || wait > IN_CALL_MAX_WAIT_S || retry > IN_CALL_RETRIES) throw err;
