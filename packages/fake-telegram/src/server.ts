@@ -56,7 +56,7 @@ export class FakeTelegramServer implements ControlledFake, BotApiState {
   readonly commands = new Map<number, unknown>();
   botMessages = new Map<string, StoredMessage>();
   answeredQueries = new Set<string>();
-  private readonly events = new EventEmitter().setMaxListeners(0); // "sent", "close"
+  private readonly emitter = new EventEmitter().setMaxListeners(0); // "sent", "close"
   private sentMessages: SentMessage[] = [];
   private answers: CallbackAnswer[] = [];
   private edits: MarkupEdit[] = [];
@@ -170,7 +170,7 @@ export class FakeTelegramServer implements ControlledFake, BotApiState {
       return;
     }
     this.botEvents.push(event);
-    this.events.emit("sent", event);
+    this.emitter.emit("sent", event);
   }
 
   private takeFailure(method: string): ApiResult | undefined {
@@ -230,6 +230,10 @@ export class FakeTelegramServer implements ControlledFake, BotApiState {
 
   markupEdits(filter: SentFilter = {}): MarkupEdit[] {
     return this.edits.filter((e) => matches(e, filter));
+  }
+
+  events(filter: SentFilter = {}): BotEvent[] {
+    return this.botEvents.filter((e) => matches(e, filter));
   }
 
   /** Matching messages with seq > sinceSeq (scans from the end: cheap for long-pollers that keep up). */
@@ -372,8 +376,8 @@ export class FakeTelegramServer implements ControlledFake, BotApiState {
       if (first !== undefined || this.closing || signal?.aborted) return resolve(first);
       const finish = (value: T | undefined) => {
         clearTimeout(timer);
-        this.events.off("sent", onSent);
-        this.events.off("close", onEnd);
+        this.emitter.off("sent", onSent);
+        this.emitter.off("close", onEnd);
         signal?.removeEventListener("abort", onEnd);
         resolve(value);
       };
@@ -383,8 +387,8 @@ export class FakeTelegramServer implements ControlledFake, BotApiState {
       };
       const onEnd = () => finish(undefined);
       const timer = setTimeout(onEnd, timeoutMs);
-      this.events.on("sent", onSent);
-      this.events.on("close", onEnd);
+      this.emitter.on("sent", onSent);
+      this.emitter.on("close", onEnd);
       signal?.addEventListener("abort", onEnd);
     });
   }
@@ -413,7 +417,7 @@ export class FakeTelegramServer implements ControlledFake, BotApiState {
 
   close(): Promise<void> {
     this.closing ??= new Promise<void>((resolve, reject) => {
-      this.events.emit("close");
+      this.emitter.emit("close");
       this.server.close((err) => (err ? reject(err) : resolve()));
       this.server.closeAllConnections();
     });

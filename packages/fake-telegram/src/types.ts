@@ -129,6 +129,8 @@ export interface FakeTelegram {
   callbackAnswers(filter?: SentFilter): CallbackAnswer[];
   /** Successful editMessageReplyMarkup calls. */
   markupEdits(filter?: SentFilter): MarkupEdit[];
+  /** The three above in one list, in the order the fake received them. */
+  events(filter?: SentFilter): BotEvent[];
   registerBot(token: string, info?: Partial<FakeBotInfo>): FakeBotInfo;
   webhookOf(botId: number): { url: string; secretToken?: string } | undefined;
   blockChat(chatId: number, botId?: number): void;
