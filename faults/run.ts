@@ -17,9 +17,18 @@ import { redisLoss } from "./scenarios/s3-redis.ts";
 import { postgresOutage } from "./scenarios/s4-postgres.ts";
 import { duplicatesAndRaces } from "./scenarios/s5-duplicates.ts";
 import { hostileInput } from "./scenarios/s6-hostile/index.ts";
+import { severalProcesses } from "./scenarios/s7-several-processes.ts";
 
 /** Scenario 3 runs last: it restarts the worker with a longer sweep interval and leaves it so. */
-const SCENARIOS: Scenario[] = [workerKill, apiKill, postgresOutage, duplicatesAndRaces, hostileInput, redisLoss];
+const SCENARIOS: Scenario[] = [
+  workerKill,
+  apiKill,
+  postgresOutage,
+  duplicatesAndRaces,
+  hostileInput,
+  severalProcesses,
+  redisLoss,
+];
 /** The whole run, set-up and tear-down included, stays inside CI's budget: past this it stops. */
 const HARD_LIMIT_MS = 290_000;
 
