@@ -116,7 +116,17 @@ describe("OpenAPI", () => {
     ]) {
       expect(schemas[name].example ?? schemas[name].properties?.message?.example, name).toBeDefined();
     }
-    expect(schemas.QuestionConfig.properties.validation.enum).toEqual(["number", "text", "country", "money"]);
+    expect(schemas.QuestionConfig.properties.validation.enum).toEqual([
+      "number",
+      "text",
+      "country",
+      "money",
+      "choice",
+      "phone",
+      "email",
+    ]);
+    expect(schemas.QuestionConfig.properties.options.items).toEqual({ $ref: "#/components/schemas/ChoiceOption" });
+    expect(schemas.ChoiceOption.additionalProperties).toBe(false);
     const ids = Object.values(doc.paths as Record<string, Record<string, { operationId?: string }>>).flatMap((ops) =>
       Object.values(ops).map((op) => op.operationId),
     );

@@ -40,11 +40,55 @@ export const CONFIG_SCHEMAS: Record<string, object> = {
       validation: {
         type: "string",
         enum: [...VALIDATION_KINDS],
-        description: "how the answer is checked and normalised",
+        description:
+          "how the answer is checked and normalised; choice requires options; phone sends a button to share the number",
       },
-      error_text: text("sent instead of the default re-prompt when the answer is invalid"),
+      error_text: text(
+        "sent instead of the default re-prompt when the answer is invalid (not when an ambiguous answer is asked back)",
+      ),
+      options: {
+        type: "array",
+        minItems: 1,
+        maxItems: 100,
+        items: { $ref: "#/components/schemas/ChoiceOption" },
+        description:
+          "buttons: required for choice (a press or a typed label stores the value), optional for country " +
+          "(values are ISO 3166-1 alpha-2 codes in capitals; typed country names still work), refused for other kinds. " +
+          "Values are unique, and so are labels compared without case and extra spaces",
+      },
+      default_region: {
+        type: "string",
+        pattern: "^[A-Z]{2}$",
+        description:
+          "phone only: ISO 3166-1 alpha-2 region for numbers typed without a country code (e.g. DE reads 0151 23456789)",
+      },
     },
-    example: { text: "How old are you?", answer_key: "age", validation: "number", error_text: "Digits, please." },
+    example: {
+      text: "What is your experience?",
+      answer_key: "experience",
+      validation: "choice",
+      options: [
+        { label: "Beginner", value: "beginner" },
+        { label: "Some experience", value: "some" },
+        { label: "Professional", value: "pro" },
+      ],
+      error_text: "Please tap one of the buttons.",
+    },
+  },
+  ChoiceOption: {
+    type: "object",
+    required: ["label", "value"],
+    additionalProperties: false,
+    properties: {
+      label: {
+        type: "string",
+        minLength: 1,
+        maxLength: 64,
+        description: "the button's text (1–64 characters trimmed)",
+      },
+      value: { type: "string", minLength: 1, maxLength: 64, description: "what answers[answer_key] stores" },
+    },
+    example: { label: "Germany 🇩🇪", value: "DE" },
   },
   DelayConfig: {
     type: "object",
@@ -100,7 +144,8 @@ export const CONFIG_SCHEMAS: Record<string, object> = {
   Answers: {
     type: "object",
     description:
-      "answers[answer_key]: number → a number, text → the text, country → ISO 3166 alpha-2, money → {amount, currency}",
+      "answers[answer_key]: number → a number, text → the text, country → ISO 3166 alpha-2, money → {amount, currency}, " +
+      "choice → the chosen option's value, phone → E.164 (+4915123456789), email → the address with its domain lower-cased",
     additionalProperties: {
       oneOf: [
         { type: "number" },
@@ -112,7 +157,14 @@ export const CONFIG_SCHEMAS: Record<string, object> = {
         },
       ],
     },
-    example: { age: 34, country: "DE", deposit: { amount: 5000, currency: "EUR" } },
+    example: {
+      age: 34,
+      country: "DE",
+      deposit: { amount: 5000, currency: "EUR" },
+      experience: "some",
+      phone: "+4915123456789",
+      email: "Jane.Doe@example.com",
+    },
   },
 };
 
