@@ -4,6 +4,7 @@
  */
 import { STEP_TYPES, type StepType, TRIGGER_TYPES, type TriggerType } from "./db/schema.ts";
 import { invalid } from "./errors.ts";
+import { checkFlow, type FlowProblem } from "./flow/index.ts";
 import { labelKey } from "./validation/choice.ts";
 import { isCountryCode } from "./validation/country.ts";
 import { isValidationKind, VALIDATION_KINDS, type ValidationKind } from "./validation/index.ts";
@@ -23,6 +24,8 @@ const OPTION_FIELDS = ["label", "value"];
 export interface StepInput {
   step_type: string;
   config: unknown;
+  /** Optional stable name (`[a-z0-9_]{1,64}`, unique in the journey): goto targets, reports. */
+  key?: string | null;
 }
 
 function isObject(x: unknown): x is Record<string, unknown> {
@@ -46,7 +49,7 @@ function minutes(config: Record<string, unknown>, field: string, where: string):
   return v;
 }
 
-/** Code points, so an emoji in a label counts as one character (as Telegram counts it). */
+/** Code points, so an emoji in a label counts as one character, not two UTF-16 units. */
 const length = (s: string) => [...s].length;
 
 /**
@@ -129,7 +132,7 @@ export function validateStep(step: StepInput, index: number): { stepType: StepTy
       break;
     }
     case "conditional":
-      // Accepted and stored in v1; the engine skips it with a log line.
+      // Its branches, rules and targets are checked with the whole journey (checkJourneySteps).
       break;
   }
   return { stepType, config };
@@ -139,6 +142,30 @@ export function validateSteps(steps: readonly StepInput[]) {
   if (!Array.isArray(steps)) throw invalid("steps must be an array");
   if (steps.length > 200) throw invalid("a journey has at most 200 steps");
   return steps.map((s, i) => validateStep(s, i));
+}
+
+/** A step that passed every check: what is stored. */
+export interface CheckedStep {
+  stepType: StepType;
+  config: Record<string, unknown>;
+  key: string | null;
+}
+
+/**
+ * A journey's steps checked one by one (validateSteps) and then together (flow/graph.ts: keys, goto
+ * targets, rules, templates, link buttons, loops that would spin, answers read where no question
+ * sets them). The first error is refused with 400 as `steps[i].field: problem`; answers set on some
+ * paths only come back as warnings.
+ */
+export function checkJourneySteps(input: readonly StepInput[]): { steps: CheckedStep[]; warnings: FlowProblem[] } {
+  const steps = validateSteps(input).map((s, i) => ({ ...s, key: input[i]?.key ?? null }));
+  const { errors, warnings } = checkFlow(steps.map((s, index) => ({ index, ...s })));
+  const [first] = errors;
+  if (first) {
+    const more = errors.length > 1 ? ` (and ${errors.length - 1} more problem${errors.length > 2 ? "s" : ""})` : "";
+    throw invalid(`steps[${first.index}].${first.field}: ${first.message}${more}`);
+  }
+  return { steps, warnings };
 }
 
 export function validateTrigger(
