@@ -25,6 +25,12 @@ export interface LoadConfig {
   warmupMs: number;
   /** First update_id; each request takes the next one, so every update is new to the server. */
   updateIdBase: number;
+  /**
+   * Stop after this many requests in all (warm-up included) rather than at the end of durationMs,
+   * which stays a bound: round-robin then gives every user exactly requests / users answers, so two
+   * servers can be measured at the same depth. The rate is then over the measured part's own span.
+   */
+  requests?: number;
 }
 
 export interface LoadResult {
@@ -90,12 +96,15 @@ const statuses: Record<string, number> = {};
 let errors = 0;
 let total = 0;
 let firstError: string | undefined;
+let started = 0;
+let lastDone = 0;
 const start = performance.now();
 const measureFrom = start + config.warmupMs;
 const end = measureFrom + config.durationMs;
 
 async function loop() {
-  while (performance.now() < end) {
+  while (performance.now() < end && (config.requests === undefined || started < config.requests)) {
+    started++;
     const pair = pairs[next++ % pairs.length]!;
     const body = update(pair.user);
     const t0 = performance.now();
@@ -108,6 +117,7 @@ async function loop() {
     }
     const t1 = performance.now();
     total++;
+    lastDone = t1;
     if (t0 < measureFrom || t1 > end) continue; // warm-up, or finished after the window
     latencies.push(t1 - t0);
     statuses[status] = (statuses[status] ?? 0) + 1;
@@ -118,7 +128,10 @@ async function loop() {
 await Promise.all(Array.from({ length: config.concurrency }, loop));
 agent.destroy();
 const sorted = Float64Array.from(latencies).sort();
-const seconds = config.durationMs / 1000;
+const seconds =
+  config.requests === undefined
+    ? config.durationMs / 1000
+    : Math.max(0.001, (Math.min(end, lastDone) - measureFrom) / 1000);
 const result: LoadResult = {
   requests: sorted.length,
   total_requests: total,

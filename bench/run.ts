@@ -1,6 +1,6 @@
 /**
  * `npm run bench` (`-- --quick` for a smoke run under two minutes, `-- --verbose` for child logs,
- * `-- --only webhook,delay,send,footprint` for some phases: printed, bench/results.json untouched).
+ * `-- --only webhook,delay,send,footprint,peers` for some phases: printed, bench/results.json untouched).
  * Brings up a scratch stack (database, queue prefix, fake Bot API limited to 30 sends/s per bot,
  * API, worker), runs the four measurements of issue 7 and writes bench/results.json plus a
  * markdown table. Everything it started is stopped and removed at the end, also on failure.
@@ -13,6 +13,8 @@ import { Stack } from "../scripts/lib/harness/stack.ts";
 import { type Measured, markdownTable, resultsJson } from "./lib/report.ts";
 import { RssTracker } from "./lib/rss.ts";
 import { connectBots } from "./lib/setup.ts";
+import { type PeersResult, peersPhase } from "./peers/phase.ts";
+import { peersJson, peersRows } from "./peers/report.ts";
 import { createDelayJourneys, delayPhase } from "./phases/delay.ts";
 import { redisFootprint } from "./phases/footprint.ts";
 import { sendRatePhase } from "./phases/send-rate.ts";
@@ -26,7 +28,7 @@ const { values } = parseArgs({
   },
 });
 const quick = values.quick;
-const PHASES = ["webhook", "delay", "send", "footprint"] as const;
+const PHASES = ["webhook", "delay", "send", "footprint", "peers"] as const;
 const only = values.only?.split(",").map((p) => p.trim());
 const unknown = only?.filter((p) => !(PHASES as readonly string[]).includes(p)) ?? [];
 if (unknown.length) {
@@ -47,6 +49,18 @@ const plan = quick
       lightDelay: false,
       perBot: 100,
       tenBotsPerBot: 30,
+      peers: {
+        usersPerBot: 10,
+        rounds: 2,
+        answersPerRound: 4,
+        warmupMs: 500,
+        killUsersPerBot: 5,
+        kills: 1,
+        killLoadMs: 1_500,
+        delayCount: 100,
+        delayWindowMs: 2_000,
+        delayWarmup: 50,
+      },
     }
   : {
       webhookMs: 60_000,
@@ -60,6 +74,19 @@ const plan = quick
       lightDelay: true,
       perBot: 600,
       tenBotsPerBot: 600,
+      // Rounds of 8 answers per user: the third is 17–24 deep, where issue 19's goal (≈ 20) sits.
+      peers: {
+        usersPerBot: 100,
+        rounds: 3,
+        answersPerRound: 8,
+        warmupMs: 3_000,
+        killUsersPerBot: 25,
+        kills: 2,
+        killLoadMs: 3_000,
+        delayCount: 1_000,
+        delayWindowMs: 10_000,
+        delayWarmup: 200,
+      },
     };
 const pending = quick ? 10_000 : 100_000;
 
@@ -86,6 +113,8 @@ const m: Measured = {
   redisBytesPerPending: null,
   failures: [],
 };
+
+let peers: PeersResult | null = null;
 
 async function phase<T>(name: string, fn: () => Promise<T>): Promise<T | null> {
   const t0 = Date.now();
@@ -180,6 +209,16 @@ try {
   rss.stop();
   m.apiRssMb = rss.peakMb("api");
   m.workerRssMb = rss.peakMb("worker");
+  // Last, after the RSS peaks are taken: it kills and restarts the API on purpose.
+  if (runs("peers"))
+    peers = await phase("peers", () =>
+      peersPhase(stack, bots, delayJourneys, fake(), {
+        ...plan.peers,
+        questions: plan.questions,
+        concurrency: 50,
+        pgBossBatchSize: 100,
+      }),
+    );
   console.log(`bench: finished in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
 } catch (err) {
   console.error(`bench: FAILED — ${(err as Error).stack ?? err}`);
@@ -191,11 +230,19 @@ try {
 
 if (!interrupted) {
   if (only) {
-    console.log(`\n${markdownTable(m)}\n\n--only ${only.join(",")}: bench/results.json not written`);
+    console.log(`\n${markdownTable(m)}${peersTable()}\n\n--only ${only.join(",")}: bench/results.json not written`);
   } else {
     const url = new URL("results.json", import.meta.url);
-    writeFileSync(url, `${JSON.stringify(resultsJson(m), null, 2)}\n`);
-    console.log(`\n${markdownTable(m)}\n\nwritten: bench/results.json`);
+    const results = { ...resultsJson(m), peers: peers ? peersJson(peers) : null };
+    writeFileSync(url, `${JSON.stringify(results, null, 2)}\n`);
+    console.log(`\n${markdownTable(m)}${peersTable()}\n\nwritten: bench/results.json`);
   }
   process.exit(m.failures.length ? 1 : 0);
+}
+
+/** The peers' rows, as a table of their own under the run's. */
+function peersTable(): string {
+  if (!peers) return "";
+  const rows = peersRows(peersJson(peers)).map(([f, v, g, met]) => `| ${f} | ${v} | ${g} | ${met} |`);
+  return `\n\nPeers, in the same run:\n\n| figure | measured | goal | |\n| --- | --- | --- | --- |\n${rows.join("\n")}`;
 }
