@@ -19,9 +19,9 @@ import { botsWithJourney, Fatal, inParallel, prng, sleep, waitFor } from "../lib
 import { pendingOutboxKeys, receiptKey, type Scenario, statusCounts, tallyReceipts } from "../lib/scenario.ts";
 
 const TENANT = "faults-s7";
-const BOTS = 5;
-const USERS_PER_BOT = 70;
-/** Users arrive over this long: about 2 × 70 / 4 s ≈ 35 messages a second per bot, past the limit. */
+const BOTS = 3;
+const USERS_PER_BOT = 110;
+/** Users arrive over this long: their first two messages ask about 2 × 110 / 4 s = 55 a second per bot. */
 const ARRIVAL_MS = 4000;
 /** 4–6 s: the delays of one bot's users come due together, another burst for the limiter. */
 const DELAY = { min_minutes: 0.067, max_minutes: 0.1 };
