@@ -93,6 +93,33 @@ describe("every operation's answers match the OpenAPI document", () => {
     await check("POST /api/bots", { method: "POST", url: "/api/bots", token: member, body: { token: "x" } });
     await check("GET /api/bots", { method: "GET", url: "/api/bots", token: member });
     await check("GET /api/bots", { method: "GET", url: "/api/bots" });
+    const botUrl = `/api/bots/${bot.bot_id}`;
+    await check("GET /api/bots/{botId}", { method: "GET", url: botUrl, token: member });
+    await check("GET /api/bots/{botId}", { method: "GET", url: "/api/bots/nobot", token: member });
+    await check("PATCH /api/bots/{botId}", {
+      method: "PATCH",
+      url: botUrl,
+      token: member,
+      body: { welcome_text: "Hi!", help_text: null },
+    });
+    await check("PATCH /api/bots/{botId}", { method: "PATCH", url: botUrl, token: member, body: { help_text: "" } });
+    await check("PATCH /api/bots/{botId}", { method: "PATCH", url: "/api/bots/nobot", token: member, body: {} });
+    await check("POST /api/bots/{botId}/webhook-secret", {
+      method: "POST",
+      url: `${botUrl}/webhook-secret`,
+      token: member,
+    });
+    await check("POST /api/bots/{botId}/webhook-secret", {
+      method: "POST",
+      url: "/api/bots/nobot/webhook-secret",
+      token: member,
+    });
+    fake.failNext("setWebhook", { status: 400, description: "Bad Request: bad webhook" });
+    await check("POST /api/bots/{botId}/webhook-secret", {
+      method: "POST",
+      url: `${botUrl}/webhook-secret`,
+      token: member,
+    });
     const j = (
       await check("POST /api/journeys", {
         method: "POST",

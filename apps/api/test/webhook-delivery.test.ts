@@ -184,7 +184,7 @@ describe("two tenants, one start_param", () => {
 
   it("an update sent to bot B's URL with bot A's secret is refused", async () => {
     const user = h.newUser();
-    const secretA = (await botA.repo.bots.credentials(botA.botId)).webhookSecret;
+    const secretA = botA.secret;
     const res = await fetch(`${h.api.url}/telegram/webhook/${botB.botId}`, {
       method: "POST",
       headers: { "content-type": "application/json", "x-telegram-bot-api-secret-token": secretA },

@@ -22,6 +22,8 @@ export interface ConnectedBot {
   repo: TenantRepository;
   /** For `updates.*` builders that need the bot (callback queries, my_chat_member). */
   ref: { id: number; username: string; first_name: string };
+  /** The webhook secret as Telegram holds it (the API stores only its hash): the fake's last setWebhook. */
+  readonly secret: string;
   /** The user types `text` in their private chat with the bot; asserts the webhook answered 200. */
   say(userId: number, text: string): Promise<{ ok: boolean; status: string }>;
   /** Deliver any update (with the right secret) and return the raw answer. */
@@ -67,6 +69,11 @@ export async function startHarness(): Promise<Harness> {
       repo: repoFor(env, tenantId),
       ref: { id: telegramId, username: bot.username, first_name: bot.firstName },
       deliver,
+      get secret() {
+        const secret = fake.webhookOf(telegramId)?.secretToken;
+        if (!secret) throw new Error(`bot ${telegramId}: no webhook secret registered`);
+        return secret;
+      },
       async say(userId, text) {
         const res = await fake.userSays(telegramId, { userId, text });
         expect(res.status, res.body).toBe(200);

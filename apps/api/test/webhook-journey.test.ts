@@ -5,6 +5,7 @@
 import {
   BROKER_SIGN_UP_STEPS,
   delayJobId,
+  hashSecret,
   outboxJobId,
   SEED_START_PARAM,
   seedBrokerSignUp,
@@ -29,13 +30,16 @@ const errorOf = (kind: "number" | "text" | "money", input: string) => {
 const MINUTE = 60_000;
 
 describe("seeded Broker Sign Up through the webhook", () => {
-  it("connectBot registered the webhook URL and the stored secret with Telegram", async () => {
+  it("connectBot registered the webhook URL and a secret with Telegram, and stored only its hash", async () => {
     expect(seeded.status).toBe("created");
-    const creds = await bot.repo.bots.credentials(bot.botId);
     expect(h.fake.webhookOf(bot.telegramId)).toEqual({
       url: `${h.api.url}${webhookPath(bot.botId)}`,
-      secretToken: creds.webhookSecret,
+      secretToken: bot.secret,
     });
+    const { rows } = await env.handle.pool.query("SELECT webhook_secret FROM tenant_bots WHERE bot_id = $1", [
+      bot.botId,
+    ]);
+    expect(rows[0].webhook_secret).toBe(hashSecret(bot.secret));
   });
 
   it("asks, re-prompts, stores normalised answers and schedules the delay", async () => {

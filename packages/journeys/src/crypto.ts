@@ -1,5 +1,5 @@
-/** Bot tokens at rest: AES-256-GCM with a random 96-bit IV per value. */
-import { createCipheriv, createDecipheriv, randomBytes, timingSafeEqual } from "node:crypto";
+/** Secrets at rest: bot tokens sealed with AES-256-GCM (a random 96-bit IV per value), webhook secrets hashed. */
+import { createCipheriv, createDecipheriv, createHash, randomBytes, timingSafeEqual } from "node:crypto";
 
 export function parseKey(raw: string): Buffer | null {
   if (/^[0-9a-fA-F]{64}$/.test(raw)) return Buffer.from(raw, "hex");
@@ -34,4 +34,19 @@ export function safeEqual(a: string, b: string): boolean {
   const ab = Buffer.from(a);
   const bb = Buffer.from(b);
   return ab.length === bb.length && timingSafeEqual(ab, bb);
+}
+
+/**
+ * Webhook secrets at rest: their SHA-256 (hex). A secret is 32 random bytes, so a plain hash is
+ * enough (nothing to guess); the plain value lives only in Telegram's setWebhook registration.
+ */
+export function hashSecret(secret: string): string {
+  return createHash("sha256").update(secret, "utf8").digest("hex");
+}
+
+/** Whether `given` hashes to `storedHash`, in constant time (both digests are 32 bytes). */
+export function secretMatchesHash(given: string, storedHash: string): boolean {
+  const a = createHash("sha256").update(given, "utf8").digest();
+  const b = Buffer.from(storedHash, "hex");
+  return a.length === b.length && timingSafeEqual(a, b);
 }

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
-import { type Logger, processUpdate, SystemRepo, safeEqual, type WebhookBot } from "@journeys/core";
+import { type Logger, processUpdate, SystemRepo, secretMatchesHash, type WebhookBot } from "@journeys/core";
+import { botTexts } from "@journeys/core/engine/bot-texts";
 import { Type } from "typebox";
 import type { ApiDeps } from "../deps.ts";
 import { clientKey } from "../plugins/rate-limit.ts";
@@ -9,7 +10,10 @@ const SECRET_HEADER = "x-telegram-bot-api-secret-token";
 const Ack = Type.Object({ ok: Type.Boolean(), status: Type.Optional(Type.String()) });
 const Err = Type.Object({ error: Type.String(), message: Type.String() });
 
-/** Bot rows change rarely; a short cache keeps a Postgres round trip off most updates. */
+/**
+ * Bot rows change rarely; a short cache keeps a Postgres round trip off most updates. A change
+ * (texts, a rotated secret) shows within the TTL; an update refused meanwhile, Telegram re-delivers.
+ */
 function botCache(system: SystemRepo, ttlMs = 5000) {
   const cache = new Map<string, { at: number; bot: Awaited<ReturnType<SystemRepo["botForWebhook"]>> }>();
   return async (botId: string) => {
@@ -62,13 +66,19 @@ export function telegramWebhookRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox 
             return reply.status(404).send({ error: "not_found", message: "unknown bot" });
           }
           const given = req.headers[SECRET_HEADER];
-          if (typeof given !== "string" || !safeEqual(given, row.webhookSecret)) {
+          // Only the secret's SHA-256 is stored: the header's hash is compared, in constant time.
+          if (typeof given !== "string" || !secretMatchesHash(given, row.webhookSecretHash)) {
             // One WARN per bot a minute: a prober must not be able to fill the log (the rest go to debug).
             const level = limiter.failed(address, `secret:${row.botId}`) ? "warn" : "debug";
             req.log[level]({ bot_id: row.botId }, "webhook secret token missing or wrong");
             return reply.status(401).send({ error: "unauthorized", message: "missing or wrong secret token" });
           }
-          webhookBots.set(req, { botId: row.botId, tenantId: row.tenantId, username: row.username });
+          webhookBots.set(req, {
+            botId: row.botId,
+            tenantId: row.tenantId,
+            username: row.username,
+            texts: botTexts(row),
+          });
         },
       },
       async (req, reply) => {

@@ -18,7 +18,11 @@ const OUTBOX_ROW = prepared("outbox_row", `SELECT ${columnsOf(journeyOutbox)} FR
 export class SystemRepo {
   constructor(private readonly db: Executor) {}
 
-  /** The bot row a webhook route names: tenant, webhook secret and public info (token stays encrypted). */
+  /**
+   * The bot row a webhook route names: tenant, the webhook secret's hash, public info and the bot's
+   * stored texts as `botTexts()` takes them (NULL: the default), so an update needs no other bot
+   * query. The token stays encrypted.
+   */
   async botForWebhook(botId: string) {
     if (!isBotId(botId)) return null;
     const [row] = await this.db
@@ -28,7 +32,12 @@ export class SystemRepo {
         telegramBotId: tenantBots.telegramBotId,
         username: tenantBots.username,
         firstName: tenantBots.firstName,
-        webhookSecret: tenantBots.webhookSecret,
+        webhookSecretHash: tenantBots.webhookSecret,
+        welcome_text: tenantBots.welcomeText,
+        unknown_link_text: tenantBots.unknownLinkText,
+        help_text: tenantBots.helpText,
+        waiting_text: tenantBots.waitingText,
+        unavailable_text: tenantBots.unavailableText,
       })
       .from(tenantBots)
       .where(eq(tenantBots.botId, botId));

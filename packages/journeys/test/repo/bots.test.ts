@@ -1,9 +1,13 @@
-/** Tenant bots: the token encrypted at rest, never exposed by list/get; update claims (at most once). */
+/**
+ * Tenant bots: the token encrypted at rest, the webhook secret stored as its hash, neither exposed
+ * by list/get; the bot's texts; update claims (at most once).
+ */
 import { randomBytes, randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { createTestEnv } from "../../../../test/support/context.ts";
 import { addBot, repoFor } from "../../../../test/support/fixtures.ts";
-import { decryptSecret } from "../../src/crypto.ts";
+import { decryptSecret, hashSecret } from "../../src/crypto.ts";
+import { DEFAULT_BOT_TEXTS } from "../../src/engine/bot-texts.ts";
 import { expectDomainError, gate, newTenant } from "./helpers.ts";
 
 const env = await createTestEnv();
@@ -30,12 +34,16 @@ describe("bots.save and credentials", () => {
     const input = botInput();
     const saved = await repo.bots.save(input);
     expect(saved).toMatchObject({ botId: input.botId, tenantId, token: input.token, username: input.username });
-    expect(saved.webhookSecret.length).toBeGreaterThanOrEqual(32);
+    expect(saved.webhookSecret).toMatch(/^[A-Za-z0-9_-]{32,256}$/);
     const creds = await repo.bots.credentials(input.botId);
     expect(creds.token).toBe(input.token);
-    expect(creds.webhookSecret).toBe(saved.webhookSecret);
+    expect(creds).not.toHaveProperty("webhookSecret");
 
     const row = await rawRow(input.botId);
+    // Only the secret's SHA-256 is kept: what Telegram sends back cannot be read from the database.
+    expect(row.webhook_secret).toBe(hashSecret(saved.webhookSecret));
+    expect(row.webhook_secret).toMatch(/^[0-9a-f]{64}$/);
+    expect(JSON.stringify(row)).not.toContain(saved.webhookSecret);
     const [secretPart] = input.token.split(":").slice(1);
     for (const plain of [input.token, secretPart!, Buffer.from(input.token).toString("base64")]) {
       expect(row.token_encrypted).not.toContain(plain);
@@ -57,19 +65,16 @@ describe("bots.save and credentials", () => {
     expect((await repo.bots.credentials(input.botId)).token).toBe(input.token);
   });
 
-  it("re-saving keeps the webhook secret and stores the rotated token", async () => {
+  it("re-saving stores the rotated token and a new webhook secret (the old one is not known to send again)", async () => {
     const repo = repoFor(env, newTenant());
     const input = botInput();
     const first = await repo.bots.save(input);
     const rotated = { ...input, username: "renamed_bot", token: `${input.telegramBotId}:rotated` };
     const second = await repo.bots.save(rotated);
-    expect(second.webhookSecret).toBe(first.webhookSecret);
+    expect(second.webhookSecret).not.toBe(first.webhookSecret);
+    expect((await rawRow(input.botId)).webhook_secret).toBe(hashSecret(second.webhookSecret));
     const creds = await repo.bots.credentials(input.botId);
-    expect([creds.token, creds.username, creds.webhookSecret]).toEqual([
-      rotated.token,
-      "renamed_bot",
-      first.webhookSecret,
-    ]);
+    expect([creds.token, creds.username]).toEqual([rotated.token, "renamed_bot"]);
     expect(await repo.bots.list()).toHaveLength(1);
   });
 
@@ -88,6 +93,7 @@ describe("bots.save and credentials", () => {
           "firstName",
           "telegramBotId",
           "tenantId",
+          "texts",
           "unauthorizedAt",
           "updatedAt",
           "username",
@@ -95,6 +101,7 @@ describe("bots.save and credentials", () => {
       );
       expect(JSON.stringify(summary)).not.toContain(a.token);
       expect(JSON.stringify(summary)).not.toContain(a.webhookSecret);
+      expect(JSON.stringify(summary)).not.toContain(hashSecret(a.webhookSecret));
     }
     await expectDomainError(repo.bots.get("nope"), "NOT_FOUND");
     await expectDomainError(repo.bots.credentials("nope"), "NOT_FOUND");
@@ -115,6 +122,89 @@ describe("bots.save and credentials", () => {
     );
     expect(await rawRow(input.botId)).toEqual(before);
     expect(await thief.bots.list()).toEqual([]);
+  });
+});
+
+describe("bots.newWebhookSecret", () => {
+  it("stores the hash of a new secret and returns the secret once; another tenant's bot is NOT_FOUND", async () => {
+    const tenantId = newTenant();
+    const bot = await addBot(env, tenantId);
+    const { bot: summary, webhookSecret } = await repoFor(env, tenantId).bots.newWebhookSecret(bot.botId);
+    expect(webhookSecret).toMatch(/^[A-Za-z0-9_-]{32,256}$/);
+    expect(webhookSecret).not.toBe(bot.webhookSecret);
+    expect((await rawRow(bot.botId)).webhook_secret).toBe(hashSecret(webhookSecret));
+    expect(summary.botId).toBe(bot.botId);
+    expect(JSON.stringify(summary)).not.toContain(webhookSecret);
+
+    const before = await rawRow(bot.botId);
+    await expectDomainError(repoFor(env, newTenant()).bots.newWebhookSecret(bot.botId), "NOT_FOUND");
+    await expectDomainError(repoFor(env, tenantId).bots.newWebhookSecret("nope"), "NOT_FOUND");
+    expect(await rawRow(bot.botId)).toEqual(before);
+  });
+});
+
+describe("bot texts", () => {
+  it("are the defaults until set; a subset changes only those, null restores the default", async () => {
+    const tenantId = newTenant();
+    const repo = repoFor(env, tenantId);
+    const bot = await addBot(env, tenantId);
+    expect((await repo.bots.get(bot.botId)).texts).toEqual(DEFAULT_BOT_TEXTS);
+
+    const set = await repo.bots.setTexts(bot.botId, { welcome_text: "Hello!", help_text: "Ask us." });
+    expect(set.texts).toEqual({ ...DEFAULT_BOT_TEXTS, welcome_text: "Hello!", help_text: "Ask us." });
+    const reset = await repo.bots.setTexts(bot.botId, { welcome_text: null, waiting_text: "Hold on." });
+    expect(reset.texts).toEqual({ ...DEFAULT_BOT_TEXTS, help_text: "Ask us.", waiting_text: "Hold on." });
+    expect((await repo.bots.list())[0]!.texts).toEqual(reset.texts);
+    const row = await rawRow(bot.botId);
+    expect([row.welcome_text, row.help_text, row.waiting_text]).toEqual([null, "Ask us.", "Hold on."]);
+    // Nothing to change: the bot as it is.
+    expect((await repo.bots.setTexts(bot.botId, {})).texts).toEqual(reset.texts);
+  });
+
+  it("save() sets the texts it is given and keeps the others when connecting again", async () => {
+    const repo = repoFor(env, newTenant());
+    const input = botInput();
+    const first = await repo.bots.save({ ...input, texts: { unknown_link_text: "Old link.", help_text: "Help!" } });
+    expect(first.texts).toEqual({ ...DEFAULT_BOT_TEXTS, unknown_link_text: "Old link.", help_text: "Help!" });
+    const again = await repo.bots.save({ ...input, texts: { help_text: null } });
+    expect(again.texts).toEqual({ ...DEFAULT_BOT_TEXTS, unknown_link_text: "Old link." });
+    expect((await repo.bots.save(input)).texts).toEqual(again.texts);
+  });
+
+  it("a text must be 1–4096 characters and not blank: VALIDATION naming the field, nothing stored", async () => {
+    const tenantId = newTenant();
+    const repo = repoFor(env, tenantId);
+    const bot = await addBot(env, tenantId);
+    const before = await rawRow(bot.botId);
+    const cases: [Record<string, string>, RegExp][] = [
+      [{ welcome_text: "" }, /^welcome_text must be 1–4096 characters/],
+      [{ help_text: "x".repeat(4097) }, /^help_text must be 1–4096 characters/],
+      [{ waiting_text: "🙂".repeat(4097) }, /^waiting_text must be 1–4096 characters/],
+      [{ unavailable_text: " \n\t " }, /^unavailable_text must not be blank/],
+      [{ help_text: "fine", unknown_link_text: "" }, /^unknown_link_text/],
+    ];
+    for (const [input, message] of cases) {
+      await expectDomainError(repo.bots.setTexts(bot.botId, input), "VALIDATION", message);
+      await expectDomainError(repo.bots.save({ ...botInput(), texts: input }), "VALIDATION", message);
+    }
+    expect(await rawRow(bot.botId)).toEqual(before);
+    // The limits themselves are fine (4096 code points, even outside the BMP).
+    const long = await repo.bots.setTexts(bot.botId, { help_text: "x".repeat(4096), waiting_text: "🙂".repeat(4096) });
+    expect(long.texts.help_text).toHaveLength(4096);
+    expect([...long.texts.waiting_text]).toHaveLength(4096);
+  });
+
+  it("another tenant's bot: NOT_FOUND and its texts unchanged", async () => {
+    const owner = newTenant();
+    const bot = await addBot(env, owner);
+    await repoFor(env, owner).bots.setTexts(bot.botId, { help_text: "Owner's help." });
+    const before = await rawRow(bot.botId);
+    await expectDomainError(
+      repoFor(env, newTenant()).bots.setTexts(bot.botId, { help_text: "Mine now." }),
+      "NOT_FOUND",
+    );
+    await expectDomainError(repoFor(env, newTenant()).bots.setTexts(bot.botId, {}), "NOT_FOUND");
+    expect(await rawRow(bot.botId)).toEqual(before);
   });
 });
 

@@ -4,8 +4,9 @@
  */
 import { describe, expect, it } from "vitest";
 import { createTestEnv } from "../../../../test/support/context.ts";
-import { addBot } from "../../../../test/support/fixtures.ts";
+import { addBot, repoFor } from "../../../../test/support/fixtures.ts";
 import { insertOutbox, insertScheduled } from "../../../../test/support/rows.ts";
+import { hashSecret } from "../../src/crypto.ts";
 import { OutboxLeases, pruneProcessedUpdates, SystemRepo } from "../../src/repo/index.ts";
 import { newTenant, world } from "./helpers.ts";
 
@@ -36,9 +37,10 @@ async function delayRow(w: World, at: Date, status = "pending") {
 }
 
 describe("SystemRepo", () => {
-  it("botForWebhook returns the tenant and webhook secret, never the token", async () => {
+  it("botForWebhook returns the tenant, the webhook secret's hash and the stored texts, never the token", async () => {
     const tenantId = newTenant();
     const bot = await addBot(env, tenantId);
+    await repoFor(env, tenantId).bots.setTexts(bot.botId, { help_text: "Ask us anything." });
     const found = await system.botForWebhook(bot.botId);
     expect(found).toEqual({
       botId: bot.botId,
@@ -46,9 +48,15 @@ describe("SystemRepo", () => {
       telegramBotId: bot.telegramBotId,
       username: bot.username,
       firstName: bot.firstName,
-      webhookSecret: bot.webhookSecret,
+      webhookSecretHash: hashSecret(bot.webhookSecret),
+      welcome_text: null,
+      unknown_link_text: null,
+      help_text: "Ask us anything.",
+      waiting_text: null,
+      unavailable_text: null,
     });
     expect(JSON.stringify(found)).not.toContain(bot.token);
+    expect(JSON.stringify(found)).not.toContain(bot.webhookSecret);
     expect(await system.botForWebhook("unknown_bot")).toBeNull();
     expect(await system.botForWebhook("../etc/passwd")).toBeNull();
     expect(await system.botForWebhook("")).toBeNull();
