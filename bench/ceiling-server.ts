@@ -6,7 +6,7 @@
  *                (SELECT … FOR UPDATE), updated, one outbox row inserted. Pool of 20, like the API.
  * `tsx bench/ceiling-server.ts --mode tx --port P --db URL`; prints "listening" when ready.
  */
-import { timingSafeEqual } from "node:crypto";
+import { createHash, timingSafeEqual } from "node:crypto";
 import { parseArgs } from "node:util";
 import Fastify from "fastify";
 import pg from "pg";
@@ -24,18 +24,23 @@ if (mode === "bare") {
   app.post("/telegram/webhook/:botId", async () => ({ ok: true }));
 } else {
   const pool = new pg.Pool({ connectionString: values.db, max: 20 });
-  // Bot → tenant and secret, loaded once (the API caches its bot rows too).
-  const bots = new Map<string, { tenantId: string; secret: Buffer }>();
+  // Bot → tenant and the secret's SHA-256, loaded once (the API caches its bot rows too).
+  const bots = new Map<string, { tenantId: string; secretHash: Buffer }>();
   const rows = await pool.query<{ bot_id: string; tenant_id: string; webhook_secret: string }>(
     "SELECT bot_id, tenant_id, webhook_secret FROM tenant_bots",
   );
-  for (const r of rows.rows) bots.set(r.bot_id, { tenantId: r.tenant_id, secret: Buffer.from(r.webhook_secret) });
+  for (const r of rows.rows) {
+    bots.set(r.bot_id, { tenantId: r.tenant_id, secretHash: Buffer.from(r.webhook_secret, "hex") });
+  }
 
   app.post<{ Params: { botId: string }; Body: Update }>("/telegram/webhook/:botId", async (req, reply) => {
     const bot = bots.get(req.params.botId);
     if (!bot) return reply.status(404).send({ ok: false });
-    const given = Buffer.from(String(req.headers["x-telegram-bot-api-secret-token"] ?? ""));
-    if (given.length !== bot.secret.length || !timingSafeEqual(given, bot.secret)) {
+    // As the API checks it: the header's SHA-256 against the stored one, in constant time.
+    const given = createHash("sha256")
+      .update(String(req.headers["x-telegram-bot-api-secret-token"] ?? ""))
+      .digest();
+    if (given.length !== bot.secretHash.length || !timingSafeEqual(given, bot.secretHash)) {
       return reply.status(401).send({ ok: false });
     }
     const { update_id: updateId, message } = req.body;

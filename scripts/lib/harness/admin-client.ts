@@ -28,8 +28,8 @@ export interface Bot {
 export interface AdminTarget {
   apiUrl: string;
   jwtSecret?: string;
-  /** The webhook secret the API stored for a bot (without it a Bot's `secret` stays empty). */
-  webhookSecret?(botId: string): Promise<string>;
+  /** The webhook secret the API registered for a bot at Telegram (without it a Bot's `secret` stays empty). */
+  webhookSecret?(bot: { botId: string; telegramBotId: number }): Promise<string>;
 }
 
 export interface AdminOptions {
@@ -84,7 +84,7 @@ export class AdminClient {
   async connectBot(): Promise<Bot> {
     const token = `${nextTelegramBotId++}:${randomBytes(26).toString("base64url")}`;
     const bot = this.asBot(await this.ok<ListedBot>("POST", "/api/bots", { token }));
-    return { ...bot, secret: (await this.target.webhookSecret?.(bot.botId)) ?? "" };
+    return { ...bot, secret: (await this.target.webhookSecret?.(bot)) ?? "" };
   }
 
   /** An active journey of `steps` on the bot, started by the deep link `startParam`; returns its id. */

@@ -6,7 +6,7 @@
  * front of Postgres (for fault injection). `tearDown` removes all of it, also after a failure.
  */
 import { randomBytes } from "node:crypto";
-import { type FakeTelegram, startFakeTelegram } from "@journeys/fake-telegram";
+import { type FakeTelegram, type RecordedCall, startFakeTelegram } from "@journeys/fake-telegram";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import pg from "pg";
@@ -14,6 +14,7 @@ import { loadConfig } from "../../../packages/journeys/src/config.ts";
 import { QUEUES } from "../../../packages/journeys/src/queue/names.ts";
 import { ENTRY, freePort, type Proc, startProc, waitForHttp } from "../procs.ts";
 import type { AdminTarget } from "./admin-client.ts";
+import { requestJson } from "./http.ts";
 import { PgProxy } from "./pg-proxy.ts";
 import { PrivateRedis } from "./redis-server.ts";
 import { Services } from "./services.ts";
@@ -224,14 +225,20 @@ export class Stack extends Services implements AdminTarget {
     return proc;
   }
 
-  /** The webhook secret the API registered a bot with (what Telegram sends back with each update). */
-  async webhookSecret(botId: string): Promise<string> {
-    const { rows } = await this.db.query<{ secret: string }>(
-      "SELECT webhook_secret AS secret FROM tenant_bots WHERE bot_id = $1",
-      [botId],
-    );
-    if (!rows[0]?.secret) throw new Error(`bot ${botId}: no webhook secret stored`);
-    return rows[0].secret;
+  /**
+   * The webhook secret the API registered a bot with (what Telegram sends back with each update):
+   * the secret_token of the fake Bot API's last successful setWebhook for it. The database holds
+   * only its hash.
+   */
+  async webhookSecret(bot: { botId: string; telegramBotId: number }): Promise<string> {
+    const calls = this.inProcessFake
+      ? this.inProcessFake.calls
+      : (await requestJson<{ calls: RecordedCall[] }>(`${this.fakeRoot}/_fake/calls`)).calls;
+    const secret = calls
+      .filter((c) => c.method === "setWebhook" && c.botId === bot.telegramBotId && c.status === 200)
+      .at(-1)?.params.secret_token;
+    if (typeof secret !== "string") throw new Error(`bot ${bot.botId}: no webhook secret registered`);
+    return secret;
   }
 
   /** Synchronous last resort (the parent exiting abnormally): SIGKILL every process it started. */
