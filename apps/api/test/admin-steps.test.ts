@@ -17,7 +17,7 @@ describe("PUT and GET /api/journeys/:id/steps", () => {
   it("stores the steps in order and lists them", async () => {
     const { bot, as } = await tenantWithBot(app, env);
     const id = await draftJourney(as, bot.botId);
-    const conditional = { step_type: "conditional", config: { if: "anything" } };
+    const conditional = { step_type: "conditional", config: { branches: [{ when: { "==": [1, 1] }, goto: "end" }] } };
     const put = await as.put(`/api/journeys/${id}/steps`, { steps: [QUESTION, MESSAGE, DELAY, conditional] });
     expect(put.statusCode).toBe(200);
     const body = put.json();
@@ -34,6 +34,7 @@ describe("PUT and GET /api/journeys/:id/steps", () => {
       "created_at",
       "id",
       "journey_id",
+      "key",
       "step_order",
       "step_type",
     ]);
@@ -69,8 +70,8 @@ describe("PUT and GET /api/journeys/:id/steps", () => {
       ],
       [q({ text: "Age?", validation: "number" }), /steps\[1\]: config.answer_key must match/],
       [
-        q({ text: "Age?", answer_key: "age", validation: "email" }),
-        /config.validation must be one of number, text, country, money/,
+        q({ text: "Age?", answer_key: "age", validation: "telepathy" }),
+        /config.validation must be one of number, text, country, money, choice, phone, email/,
       ],
       [q({ answer_key: "age", validation: "number" }), /steps\[1\]: config.text must be a non-empty string/],
       [delay({ min_minutes: 10, max_minutes: 5 }), /min_minutes \(10\) must not exceed max_minutes \(5\)/],
@@ -122,5 +123,57 @@ describe("PUT and GET /api/journeys/:id/steps", () => {
     const kept = await liveSession(env, id, onKept);
     const retyped = await as.put(`/api/journeys/${id}/steps`, { steps: [MESSAGE] });
     expect(retyped.json().cancelled_session_ids).toEqual([kept!.id]);
+  });
+});
+
+describe("PUT …/steps: the flow language's write-time checks", () => {
+  const ask = (key: string, answer: string) => ({
+    step_type: "question",
+    key,
+    config: { text: `${answer}?`, answer_key: answer, validation: "number" },
+  });
+
+  it("stores step keys, answers 400 naming the step for a bad goto, and lists answers set on some paths only", async () => {
+    const { bot, as } = await tenantWithBot(app, env);
+    const id = await draftJourney(as, bot.botId);
+    const jump = (goto: string) => ({
+      step_type: "conditional",
+      config: { branches: [{ when: { "<": [{ var: "answers.age" }, 18] }, goto }] },
+    });
+    const bad = await as.put(`/api/journeys/${id}/steps`, { steps: [ask("age", "age"), jump("nowhere")] });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().message).toMatch(/^steps\[1\]\.config\.branches\[0\]\.goto: .*nowhere/);
+
+    const unknownAnswer = await as.put(`/api/journeys/${id}/steps`, {
+      steps: [{ step_type: "message", config: { text: "Hi {{ answers.nope }}" } }],
+    });
+    expect(unknownAnswer.statusCode).toBe(400);
+    expect(unknownAnswer.json().message).toMatch(/^steps\[0\]\.config\.text: .*nope/);
+
+    const ok = await as.put(`/api/journeys/${id}/steps`, {
+      steps: [
+        ask("age", "age"),
+        jump("minor"),
+        ask("deposit", "deposit"),
+        { step_type: "message", key: "minor", config: { text: "Deposit {{ answers.deposit }}" } },
+      ],
+    });
+    expect(ok.statusCode, ok.body).toBe(200);
+    const body = ok.json();
+    expect(body.steps.map((s: { key: string | null }) => s.key)).toEqual(["age", null, "deposit", "minor"]);
+    expect(body.warnings).toEqual([expect.objectContaining({ step_index: 3, field: "config.text" })]);
+  });
+
+  it("refuses a loop with no question or delay on it", async () => {
+    const { bot, as } = await tenantWithBot(app, env);
+    const id = await draftJourney(as, bot.botId);
+    const spin = await as.put(`/api/journeys/${id}/steps`, {
+      steps: [
+        { step_type: "message", key: "top", config: { text: "again" } },
+        { step_type: "conditional", config: { else: "top" } },
+      ],
+    });
+    expect(spin.statusCode).toBe(400);
+    expect(spin.json().message).toMatch(/steps\[\d\]/);
   });
 });

@@ -36,12 +36,12 @@ describe("JSON nesting depth", () => {
     // The steps body itself takes 3 levels ({ steps: [ { config: … } ] }).
     const ok = await as.put(
       `/api/journeys/${journey.id}/steps`,
-      `{"steps":[{"step_type":"conditional","config":{"s":"${"[{".repeat(500)}","n":${nested(MAX_JSON_DEPTH - 4)}}}]}`,
+      `{"steps":[{"step_type":"message","config":{"text":"${"[{".repeat(500)}","n":${nested(MAX_JSON_DEPTH - 4)}}}]}`,
     );
     expect(ok.statusCode, ok.body).toBe(200);
     const over = await as.put(
       `/api/journeys/${journey.id}/steps`,
-      `{"steps":[{"step_type":"conditional","config":{"n":${nested(MAX_JSON_DEPTH - 3)}}}]}`,
+      `{"steps":[{"step_type":"message","config":{"text":"x","n":${nested(MAX_JSON_DEPTH - 3)}}}]}`,
     );
     expect(over.statusCode).toBe(400);
   });

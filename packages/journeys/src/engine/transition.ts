@@ -435,8 +435,14 @@ function runFrom(journey: JourneyDef, change: SessionChange, from: StepDef | nul
         return;
       }
       case "conditional": {
-        const branches = Array.isArray(config.branches) ? (config.branches as Record<string, unknown>[]) : null;
+        const hasElse = config.else !== undefined && config.else !== null;
+        const branches = Array.isArray(config.branches)
+          ? (config.branches as Record<string, unknown>[])
+          : hasElse
+            ? []
+            : null;
         if (!branches) {
+          // A v1 conditional (no branches, no else) is still skipped, as v1 documented.
           log.push({ kind: "conditional_skipped", stepId: step.id, stepOrder: step.stepOrder });
           break;
         }

@@ -46,6 +46,8 @@ interface Read {
   field: string;
   vars: string[];
   rule: boolean;
+  /** Paths a rule only tests for being set (`missing`): no warning that they may be unset. */
+  presenceOnly?: string[];
 }
 
 function isObject(x: unknown): x is Record<string, unknown> {
@@ -154,9 +156,12 @@ class FlowCheck {
   }
 
   private checkConditional(config: Record<string, unknown>, i: number): void {
-    const branches = config.branches;
-    if (!Array.isArray(branches) || branches.length < 1 || branches.length > MAX_BRANCHES) {
-      this.error(i, "config.branches", `must be a list of 1 to ${MAX_BRANCHES} branches {when, goto}`);
+    // With an `else`, branches may be left out: a conditional with only `else` is a plain jump.
+    const hasElse = config.else !== undefined && config.else !== null;
+    const branches = config.branches === undefined && hasElse ? [] : config.branches;
+    const least = hasElse ? 0 : 1;
+    if (!Array.isArray(branches) || branches.length < least || branches.length > MAX_BRANCHES) {
+      this.error(i, "config.branches", `must be a list of ${least} to ${MAX_BRANCHES} branches {when, goto}`);
     } else {
       for (const [j, b] of branches.entries()) {
         const at = `config.branches[${j}]`;
@@ -168,8 +173,14 @@ class FlowCheck {
         if (when === undefined) this.error(i, `${at}.when`, "is required: a JSON Logic rule");
         else {
           const checked = checkRule(when);
-          if (checked.ok) this.reads[i]?.push({ field: `${at}.when`, vars: checked.vars, rule: true });
-          else this.error(i, `${at}.when`, checked.error);
+          if (checked.ok) {
+            this.reads[i]?.push({
+              field: `${at}.when`,
+              vars: checked.vars,
+              rule: true,
+              presenceOnly: checked.presenceOnly,
+            });
+          } else this.error(i, `${at}.when`, checked.error);
         }
         this.target(goto, i, `${at}.goto`, false);
       }
@@ -250,6 +261,7 @@ class FlowCheck {
       for (const read of this.reads[i] ?? []) {
         const warned = new Set<string>();
         for (const path of read.vars) {
+          if (read.presenceOnly?.includes(path)) continue;
           const key = answerKeyOf(path, this.answerKeys);
           if (key === null || !this.answerKeys.has(key) || set.has(key) || warned.has(key)) continue;
           warned.add(key);

@@ -1,7 +1,8 @@
 import { and, eq, inArray, sql } from "drizzle-orm";
 import { journeyScheduledMessages, journeySteps, journeys, journeyUserSessions, LIVE_STATUSES } from "../db/schema.ts";
 import { stepsInvalidated, transition } from "../engine/transition.ts";
-import { type StepInput, validateSteps } from "../step-config.ts";
+import type { FlowProblem } from "../flow/index.ts";
+import { checkJourneySteps, type StepInput } from "../step-config.ts";
 import { stateOf } from "./applier.ts";
 import { readSteps } from "./journey-defs.ts";
 import type { JourneysRepo } from "./journeys.ts";
@@ -14,6 +15,8 @@ export interface SetStepsResult {
   steps: Step[];
   /** Sessions cancelled because the step they stood on was removed or changed type. */
   cancelledSessionIds: string[];
+  /** Accepted, but worth a look: an answer read on a path where no question has set it. */
+  warnings: FlowProblem[];
 }
 
 /**
@@ -33,7 +36,7 @@ export async function setSteps(
   journeyId: string,
   input: readonly StepInput[],
 ): Promise<SetStepsResult> {
-  const valid = validateSteps(input);
+  const { steps: valid, warnings } = checkJourneySteps(input);
   const journey = await journeysRepo.get(journeyId, { forUpdate: true });
   const before = await readSteps(s.db, s.tenantId, journeyId);
   const current = await journeysRepo.steps(journeyId);
@@ -44,12 +47,12 @@ export async function setSteps(
     if (existing) {
       await s.db
         .update(journeySteps)
-        .set({ stepOrder: i + 1, stepType: step.stepType, config: step.config })
+        .set({ stepOrder: i + 1, stepType: step.stepType, config: step.config, key: step.key })
         .where(eq(journeySteps.id, existing.id));
     } else {
       await s.db
         .insert(journeySteps)
-        .values({ journeyId, stepOrder: i + 1, stepType: step.stepType, config: step.config });
+        .values({ journeyId, stepOrder: i + 1, stepType: step.stepType, config: step.config, key: step.key });
     }
   }
   if (removed.length > 0) await dropSteps(s, removed);
@@ -85,7 +88,7 @@ export async function setSteps(
       if (applied.applied && result.outcome === "cancelled") cancelledSessionIds.push(row.id);
     }
   }
-  return { steps: await journeysRepo.steps(journeyId), cancelledSessionIds };
+  return { steps: await journeysRepo.steps(journeyId), cancelledSessionIds, warnings };
 }
 
 /** Steps beyond the new list: kept as removed while history references them, else deleted. */

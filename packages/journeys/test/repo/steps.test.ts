@@ -60,7 +60,7 @@ describe("setSteps validation", () => {
     ["config not an object", { step_type: "message", config: "hi" }, /config/],
     [
       "bad validation",
-      { step_type: "question", config: { text: "?", answer_key: "k", validation: "email" } },
+      { step_type: "question", config: { text: "?", answer_key: "k", validation: "telepathy" } },
       /validation/,
     ],
     ["missing answer_key", { step_type: "question", config: { text: "?", validation: "text" } }, /answer_key/],
@@ -81,7 +81,7 @@ describe("setSteps validation", () => {
     const { steps } = await repo.setSteps(journey.id, [
       msg("x".repeat(4096)),
       { step_type: "delay", config: { min_minutes: 0.5, max_minutes: 43_200 } },
-      { step_type: "conditional", config: {} },
+      { step_type: "conditional", config: { else: "end" } },
     ]);
     expect(steps.map((s) => s.stepType)).toEqual(["message", "delay", "conditional"]);
   });

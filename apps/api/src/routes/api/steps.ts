@@ -51,6 +51,7 @@ export function stepRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
           journey_id: req.params.id,
           steps: result.steps.map(stepOut),
           cancelled_session_ids: result.cancelledSessionIds,
+          warnings: result.warnings.map((w) => ({ step_index: w.index, field: w.field, message: w.message })),
         };
       },
     );
