@@ -18,7 +18,11 @@ const LOGIC = ["and", "or", "!", "!!", "if"] as const;
 export const RULE_OPERATORS: readonly string[] = [...COMPARISONS, ...LOGIC, "in", "var", "missing", "missing_some"];
 export const MAX_RULE_DEPTH = 10;
 
-type Check = { ok: true; vars: string[] } | { ok: false; error: string };
+/**
+ * `vars`: every path the rule reads. `presenceOnly`: those it reads only through missing/missing_some,
+ * that is, the ones it asks about being set (no warning that they may be unset is due there).
+ */
+type Check = { ok: true; vars: string[]; presenceOnly: string[] } | { ok: false; error: string };
 
 function isPlainObject(x: unknown): x is Record<string, unknown> {
   return typeof x === "object" && x !== null && !Array.isArray(x);
@@ -32,6 +36,7 @@ function pathProblem(path: unknown, op: string): string | null {
 
 class RuleWalk {
   readonly vars = new Set<string>();
+  readonly viaVar = new Set<string>();
 
   /** Returns the first problem found, or null. `depth` counts operators and literal arrays. */
   node(node: unknown, depth: number): string | null {
@@ -81,6 +86,7 @@ class RuleWalk {
     if (problem !== null) return problem;
     if (isPlainObject(fallback) || Array.isArray(fallback)) return `"var"'s default must be a literal value`;
     this.vars.add(path as string);
+    this.viaVar.add(path as string);
     return this.node(fallback ?? null, depth);
   }
 
@@ -107,7 +113,9 @@ export function checkRule(rule: unknown): Check {
   }
   const walk = new RuleWalk();
   const problem = walk.node(rule, 0);
-  return problem === null ? { ok: true, vars: [...walk.vars] } : { ok: false, error: problem };
+  if (problem !== null) return { ok: false, error: problem };
+  const vars = [...walk.vars];
+  return { ok: true, vars, presenceOnly: vars.filter((p) => !walk.viaVar.has(p)) };
 }
 
 const unset = (x: unknown) => x === null || x === undefined;

@@ -16,8 +16,12 @@ countries.registerLocale(en);
 export const MAX_RENDERED_LENGTH = 4096;
 /** Parsed templates kept per process; render runs on every message, parse once per source. */
 const CACHE_SIZE = 1000;
-/** A normal text renders in well under a millisecond; these stop loops, not texts. */
-const RENDER_LIMIT_MS = 100;
+/**
+ * A normal text renders in well under a millisecond; these stop loops, not texts. The time limit is
+ * wall-clock, so it is a generous backstop (a loaded machine must not fail a normal text): the count
+ * of renders and the memory limit are what stop a runaway loop first.
+ */
+const RENDER_LIMIT_MS = 1000;
 const TEMPLATE_LIMIT = 2000;
 const MEMORY_LIMIT = 1_000_000;
 const FILE_TAGS = ["include", "render", "layout"];

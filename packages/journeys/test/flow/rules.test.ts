@@ -58,7 +58,17 @@ describe("checkRule accepts", () => {
     [`depth ${MAX_RULE_DEPTH}`, nested(MAX_RULE_DEPTH), []],
     ["a path with a dash and digits", v("answers.q-1.0"), ["answers.q-1.0"]],
   ])("%s", (_name, rule, vars) => {
-    expect(checkRule(rule)).toEqual({ ok: true, vars });
+    expect(checkRule(rule)).toMatchObject({ ok: true, vars });
+  });
+
+  it.each<[string, unknown, string[]]>([
+    ["var only", { "<": [{ var: "answers.age" }, 18] }, []],
+    ["missing only", { missing: ["answers.age", "user.username"] }, ["answers.age", "user.username"]],
+    ["missing_some", { missing_some: [1, ["answers.a", "answers.b"]] }, ["answers.a", "answers.b"]],
+    ["missing and var on one path", { or: [{ missing: ["answers.age"] }, { "<": [{ var: "answers.age" }, 18] }] }, []],
+    ["missing and var on two", { and: [{ "!": { missing: ["answers.a"] } }, { var: "answers.b" }] }, ["answers.a"]],
+  ])("lists the paths only tested for being set: %s", (_name, rule, presenceOnly) => {
+    expect(checkRule(rule)).toMatchObject({ ok: true, presenceOnly });
   });
 });
 
