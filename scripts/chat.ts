@@ -3,12 +3,16 @@
  * (`npm start -- --fake-telegram`). What you type is delivered to the API as a webhook update by the
  * fake Bot API; the bot's replies are printed as the worker sends them, delayed ones included.
  * `/fire` makes your pending delay due now (as the seed's check 7 does with scheduled_for).
+ * Buttons show numbered (`[1] Yes  [2] No`): `#2` presses button 2 of the last keyboard, `#share`
+ * shares your phone number (`--phone`); `#edit <text>` edits your last message, `#fwd <text>`
+ * forwards one, `#photo [caption]` sends a photo.
  */
 import { randomBytes } from "node:crypto";
 import { createInterface } from "node:readline/promises";
 import { parseArgs } from "node:util";
 import pg from "pg";
 import { createDb, createLogger, loadConfigOrExit, seedBrokerSignUp } from "../packages/journeys/src/index.ts";
+import { type BotEvent, FakeChat, type KeyboardButton, keyboardButtons } from "./lib/harness/fake-client.ts";
 import { signToken } from "./lib/jwt.ts";
 
 const { values } = parseArgs({
@@ -17,6 +21,7 @@ const { values } = parseArgs({
     user: { type: "string", default: "42" },
     api: { type: "string", default: "http://127.0.0.1:3000" },
     telegram: { type: "string" },
+    phone: { type: "string", default: "+491701234567" },
   },
 });
 process.env.NODE_ENV ??= "development";
@@ -81,27 +86,52 @@ try {
   process.exit(1);
 }
 const bot = await ensureBot();
+const chat = new FakeChat(fakeRoot, bot.telegram_bot_id, userId);
 console.log(`You are Telegram user ${userId} talking to @${bot.username} (tenant ${tenant}).`);
-console.log("Try: /start broker_access   ·   /fire makes a pending delay due now   ·   Ctrl-D to quit\n");
+console.log("Try: /start broker_access   ·   /fire makes a pending delay due now   ·   Ctrl-D to quit");
+console.log(
+  "     #2 presses button 2   ·   #share shares your phone   ·   #edit <text>   ·   #fwd <text>   ·   #photo\n",
+);
+
+/** The bot's message texts by id, for naming a message whose keyboard changed. */
+const texts = new Map<number, string>();
+let lastUserMessage: number | undefined;
+
+const shown = (buttons: KeyboardButton[]) =>
+  buttons
+    .map((b) => `[${b.index}] ${b.label}${b.url ? ` ↗ ${b.url}` : ""}${b.requestContact ? " (#share)" : ""}`)
+    .join("  ");
+const quoted = (id: number) => `"${(texts.get(id) ?? `message ${id}`).slice(0, 40)}"`;
+
+/** How one thing the bot did looks in the terminal. */
+function render(e: BotEvent): string {
+  if (e.kind === "callback_answer") return e.text ? `(notice: ${e.text})` : "(button press answered)";
+  if (e.kind === "markup_edit") {
+    return e.replyMarkup
+      ? `(buttons of ${quoted(e.messageId)} now: ${shown(keyboardButtons(e.replyMarkup))})`
+      : `(buttons removed from ${quoted(e.messageId)})`;
+  }
+  texts.set(e.messageId, e.text);
+  const markup = e.replyMarkup as Record<string, unknown> | undefined;
+  const lines = [`bot> ${e.text}`];
+  if (markup?.inline_keyboard || markup?.keyboard) lines.push(`     ${shown(keyboardButtons(markup))}`);
+  else if (markup?.remove_keyboard) lines.push("     (keyboard removed)");
+  return lines.join("\n");
+}
 
 let since = 0;
 let running = true;
 void (async () => {
-  // Long-poll the fake for what the bot sends this chat.
-  const first = await json<{ messages: { seq: number }[] }>(
-    await fetch(`${fakeRoot}/_fake/sent?bot_id=${bot.telegram_bot_id}&chat_id=${userId}&since_seq=0`),
-  );
-  since = first.messages.at(-1)?.seq ?? 0;
+  // Long-poll the fake for what the bot does in this chat: messages, callback answers, keyboard edits.
+  for (const e of await chat.events(0)) {
+    if (e.kind === "message") texts.set(e.messageId, e.text);
+    since = Math.max(since, e.seq);
+  }
   while (running) {
     try {
-      const { messages } = await json<{ messages: { seq: number; text: string }[] }>(
-        await fetch(
-          `${fakeRoot}/_fake/sent?bot_id=${bot.telegram_bot_id}&chat_id=${userId}&since_seq=${since}&wait_ms=25000`,
-        ),
-      );
-      for (const m of messages) {
-        since = Math.max(since, m.seq);
-        process.stdout.write(`\nbot> ${m.text}\nyou> `);
+      for (const e of await chat.events(since, 25_000)) {
+        since = Math.max(since, e.seq);
+        process.stdout.write(`\n${render(e)}\nyou> `);
       }
     } catch (err) {
       if (running) console.error(`(polling the fake failed: ${(err as Error).message}; retrying)`);
@@ -110,6 +140,30 @@ void (async () => {
   }
 })();
 
+/** A `#…` line: a press, a shared contact, an edit, a forward or a photo. */
+async function act(line: string) {
+  const [word = "", ...rest] = line.slice(1).split(/\s+/);
+  const arg = rest.join(" ");
+  if (/^\d+$/.test(word)) {
+    const acted = await chat.press(Number(word), values.phone);
+    if (acted.url) console.log(`(opens ${acted.url})`);
+    return acted;
+  }
+  switch (word.toLowerCase()) {
+    case "share":
+      return chat.shareContact(arg || values.phone);
+    case "edit":
+      if (lastUserMessage === undefined) throw new Error("nothing of yours to edit yet");
+      return chat.edit(lastUserMessage, arg);
+    case "fwd":
+      return chat.forward(arg || "a forwarded message");
+    case "photo":
+      return chat.photo(arg || undefined);
+    default:
+      throw new Error(`unknown action #${word}: #<n>, #share [phone], #edit <text>, #fwd <text>, #photo [caption]`);
+  }
+}
+
 const rl = createInterface({ input: process.stdin, output: process.stdout, prompt: "you> " });
 rl.prompt();
 for await (const line of rl) {
@@ -117,14 +171,13 @@ for await (const line of rl) {
   if (text === "/fire") {
     console.log(`(${await fireDelays()} pending delay(s) now due; the worker sends within one sweep interval)`);
   } else if (text) {
-    const r = await json<{ status: number; body: string }>(
-      await fetch(`${fakeRoot}/_fake/user-says`, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ bot_id: bot.telegram_bot_id, user_id: userId, text }),
-      }),
-    ).catch((err: Error) => ({ status: 0, body: err.message }));
-    if (r.status !== 200) console.log(`(webhook answered ${r.status}: ${r.body})`);
+    try {
+      const acted = text.startsWith("#") ? await act(text) : await chat.says(text);
+      if (acted.messageId !== undefined) lastUserMessage = acted.messageId;
+      if (acted.status !== 200 && !acted.url) console.log(`(webhook answered ${acted.status}: ${acted.body})`);
+    } catch (err) {
+      console.log(`(${(err as Error).message})`);
+    }
   }
   rl.prompt();
 }
