@@ -45,6 +45,9 @@ describe("OpenAPI", () => {
       [
         "POST /api/bots",
         "GET /api/bots",
+        "GET /api/bots/{botId}",
+        "PATCH /api/bots/{botId}",
+        "POST /api/bots/{botId}/webhook-secret",
         "DELETE /api/bots/{botId}",
         "DELETE /api/journeys/{id}",
         "DELETE /api/journeys/{id}/triggers/{triggerId}",
