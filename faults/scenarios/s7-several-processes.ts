@@ -371,6 +371,13 @@ export const severalProcesses: Scenario = {
       if (!right) doubleAdvanced++;
     }
     const outsideWindow = [...tally.got].filter(([k, n]) => n > 1 && !inWindow.has(k)).map(([k]) => k);
+    // For a failure report: when each copy arrived, relative to the worker kill.
+    const copiesAt = (key: string) =>
+      stack.fake
+        .sent()
+        .filter((m) => receiptKey(m.botId, m.chatId, m.text) === key)
+        .map((m) => `${((m.at - (kills.workerKillAt ?? 0)) / 1000).toFixed(2)}s`)
+        .join(" ");
 
     // The per-bot limit across both workers: every sendMessage call that reached the fake (429s
     // too), per bot, in any sliding second.
@@ -406,7 +413,10 @@ export const severalProcesses: Scenario = {
     checks.eq(
       outsideWindow.length,
       0,
-      `duplicates outside the killed worker's answer→commit window (${outsideWindow.slice(0, 3).join(", ")})`,
+      `duplicates outside the killed worker's answer→commit window (${outsideWindow
+        .slice(0, 3)
+        .map((k) => `${k} at ${copiesAt(k)} from the kill`)
+        .join(", ")})`,
     );
     checks.atMost(peak, LIMIT_PER_SECOND, "sendMessage calls per bot in any sliding second, both workers together");
     checks.eq(responses429, 0, "429 answers from the fake Bot API");
