@@ -14,7 +14,7 @@ import { type Measured, markdownTable, resultsJson } from "./lib/report.ts";
 import { RssTracker } from "./lib/rss.ts";
 import { connectBots } from "./lib/setup.ts";
 import { type PeersResult, peersPhase } from "./peers/phase.ts";
-import { peersJson, peersRows } from "./peers/report.ts";
+import { peersJson, peersMarkdown } from "./peers/report.ts";
 import { createDelayJourneys, delayPhase } from "./phases/delay.ts";
 import { redisFootprint } from "./phases/footprint.ts";
 import { sendRatePhase } from "./phases/send-rate.ts";
@@ -74,11 +74,11 @@ const plan = quick
       lightDelay: true,
       perBot: 600,
       tenBotsPerBot: 600,
-      // Rounds of 8 answers per user: the third is 17–24 deep, where issue 19's goal (≈ 20) sits.
+      // Rounds of 7 answers per user: the third is 15–21 deep, where issue 19's goal (≈ 20) sits.
       peers: {
         usersPerBot: 100,
         rounds: 3,
-        answersPerRound: 8,
+        answersPerRound: 7,
         warmupMs: 3_000,
         killUsersPerBot: 25,
         kills: 2,
@@ -242,7 +242,5 @@ if (!interrupted) {
 
 /** The peers' rows, as a table of their own under the run's. */
 function peersTable(): string {
-  if (!peers) return "";
-  const rows = peersRows(peersJson(peers)).map(([f, v, g, met]) => `| ${f} | ${v} | ${g} | ${met} |`);
-  return `\n\nPeers, in the same run:\n\n| figure | measured | goal | |\n| --- | --- | --- | --- |\n${rows.join("\n")}`;
+  return peers ? peersMarkdown(peersJson(peers)) : "";
 }

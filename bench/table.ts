@@ -10,6 +10,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
+import { type PeersJson, peersMarkdown } from "./peers/report.ts";
 
 /** What the table reads of bench/results.json (see resultsJson in bench/lib/report.ts). Any may be missing. */
 interface DelayBlock {
@@ -30,6 +31,8 @@ interface SendBlock {
 }
 export interface Results {
   date?: string;
+  /** bench/peers/report.ts's block: grammY conversations and pg-boss beside ours. */
+  peers?: Partial<PeersJson> | null;
   cores?: number;
   quick?: boolean;
   webhook?: {
@@ -218,14 +221,16 @@ export function renderTable(r: Results): string {
   ];
 
   const failures = d.failures ?? [];
-  return [
-    `Run of ${utc(r.date)}${r.quick ? " (`--quick`: counts scaled down)" : ""}: ${fmt(r.cores)} cores, ${d.cpu ?? "unknown CPU"}.`,
-    "",
-    "| figure | measured | goal | |",
-    "| --- | --- | --- | --- |",
-    ...rows.map(([figure, value, goal, met]) => `| ${figure} | ${value} | ${goal} | ${met} |`),
-    ...(failures.length ? ["", ...failures.map((f) => `- failed: ${f}`)] : []),
-  ].join("\n");
+  return (
+    [
+      `Run of ${utc(r.date)}${r.quick ? " (`--quick`: counts scaled down)" : ""}: ${fmt(r.cores)} cores, ${d.cpu ?? "unknown CPU"}.`,
+      "",
+      "| figure | measured | goal | |",
+      "| --- | --- | --- | --- |",
+      ...rows.map(([figure, value, goal, met]) => `| ${figure} | ${value} | ${goal} | ${met} |`),
+      ...(failures.length ? ["", ...failures.map((f) => `- failed: ${f}`)] : []),
+    ].join("\n") + peersMarkdown(r.peers)
+  );
 }
 
 export const BEGIN = "<!-- table -->";

@@ -76,8 +76,10 @@ export interface KillResult {
   redeliveries: number;
   undelivered: number;
   kills: number;
-  /** Users with an update applied more than once (an answer stored twice, a question skipped). */
+  /** Users with an update applied more than once (an answer stored twice, or a question skipped). */
   usersDoubled: number;
+  /** Of those, users with one update taken as the answer to two questions: the next one was skipped. */
+  usersSkipped: number;
   /** Users with an update answered 2xx whose answer is not stored. */
   usersLost: number;
   /** Messages sent to a chat more than once (the same question again). */
@@ -436,8 +438,10 @@ async function killOurs(
     if (stored > acked) usersDoubled++;
     if (stored < acked) usersLost++;
   }
+  // Our answers are keyed by question: one more than the updates answered is a question advanced twice.
+  const usersSkipped = usersDoubled;
   const messagesResent = await resentMessages(fake, new Set(flat), new Set(bots.map((b) => b.telegramBotId)));
-  return { users: flat.length, ...counts(run), usersDoubled, usersLost, messagesResent };
+  return { users: flat.length, ...counts(run), usersDoubled, usersSkipped, usersLost, messagesResent };
 }
 
 async function killPeer(
@@ -462,26 +466,32 @@ async function killPeer(
     },
   });
   // Each stored answer names the update it came from: an update stored twice was applied twice.
-  const { rows } = await stack.db.query<{ chat: string; update_id: string; n: number }>(
-    `SELECT chat_id AS chat, update_id, count(*)::int AS n FROM grammy_answers
-      WHERE chat_id = ANY($1::bigint[]) GROUP BY chat_id, update_id`,
+  // Stored twice for one question: the external write ran again when a redelivered update replayed
+  // a step whose state was not saved. Stored for two questions: the state was saved but the answer
+  // never reached Telegram, so the redelivered update answered the next question too.
+  const { rows } = await stack.db.query<{ chat: string; update_id: string; n: number; questions: number }>(
+    `SELECT chat_id AS chat, update_id, count(*)::int AS n, count(DISTINCT question)::int AS questions
+       FROM grammy_answers WHERE chat_id = ANY($1::bigint[]) GROUP BY chat_id, update_id`,
     [flat],
   );
-  const applied = new Map<number, Map<number, number>>();
+  const applied = new Map<number, { id: number; n: number; questions: number }[]>();
   for (const r of rows) {
-    const per = applied.get(Number(r.chat)) ?? new Map<number, number>();
-    per.set(Number(r.update_id), r.n);
-    applied.set(Number(r.chat), per);
+    const list = applied.get(Number(r.chat)) ?? [];
+    list.push({ id: Number(r.update_id), n: r.n, questions: r.questions });
+    applied.set(Number(r.chat), list);
   }
   let usersDoubled = 0;
+  let usersSkipped = 0;
   let usersLost = 0;
   for (const user of flat) {
-    const per = applied.get(user) ?? new Map<number, number>();
-    if ([...per.values()].some((n) => n > 1)) usersDoubled++;
-    if ((run.acked.get(user) ?? []).some((id) => !per.has(id))) usersLost++;
+    const list = applied.get(user) ?? [];
+    if (list.some((a) => a.n > 1)) usersDoubled++;
+    if (list.some((a) => a.questions > 1)) usersSkipped++;
+    const ids = new Set(list.map((a) => a.id));
+    if ((run.acked.get(user) ?? []).some((id) => !ids.has(id))) usersLost++;
   }
   const messagesResent = await resentMessages(fake, new Set(flat), peer.botIds);
-  return { users: flat.length, ...counts(run), usersDoubled, usersLost, messagesResent };
+  return { users: flat.length, ...counts(run), usersDoubled, usersSkipped, usersLost, messagesResent };
 }
 
 function counts(run: Awaited<ReturnType<typeof killRun>>) {

@@ -38,6 +38,7 @@ const kill = (k: KillResult) => ({
   redeliveries: k.redeliveries,
   undelivered: k.undelivered,
   users_applied_twice: k.usersDoubled,
+  users_question_skipped: k.usersSkipped,
   users_lost: k.usersLost,
   messages_resent: k.messagesResent,
 });
@@ -132,8 +133,8 @@ export function peersRows(p: Partial<PeersJson> | undefined): [string, string, s
     if (k) {
       const bad = (x: ReturnType<typeof kill>) => x.users_applied_twice + x.users_lost;
       rows.push([
-        `kill phase (${k.ours.kills} × SIGKILL under load, redelivery): users with an answer applied twice / lost, messages re-sent — ours; peer`,
-        `${k.ours.users_applied_twice} / ${k.ours.users_lost}, ${k.ours.messages_resent} of ${fmt(k.ours.users)} users; ${k.peer.users_applied_twice} / ${k.peer.users_lost}, ${k.peer.messages_resent}`,
+        `kill phase, ${k.ours.kills} × SIGKILL under load, redelivered until 2xx, ${fmt(k.ours.users)} users: users with an update applied twice (a question skipped) / lost, messages re-sent — ours; peer`,
+        `${k.ours.users_applied_twice} (${k.ours.users_question_skipped}) / ${k.ours.users_lost}, ${k.ours.messages_resent}; ${k.peer.users_applied_twice} (${k.peer.users_question_skipped}) / ${k.peer.users_lost}, ${k.peer.messages_resent}`,
         "0 (ours)",
         mark(bad(k.ours) + k.ours.undelivered, (v) => v === 0),
       ]);
@@ -149,4 +150,19 @@ export function peersRows(p: Partial<PeersJson> | undefined): [string, string, s
     ]);
   }
   return rows;
+}
+
+/** The peers' table under the run's (empty without peers' figures). */
+export function peersMarkdown(p: Partial<PeersJson> | null | undefined): string {
+  const rows = peersRows(p ?? undefined);
+  if (rows.length === 0) return "";
+  return [
+    "",
+    "",
+    "Peers, measured in the same run, alternating with ours (bench/peers/; see “Peers” above for what is unfair):",
+    "",
+    "| figure | measured | goal | |",
+    "| --- | --- | --- | --- |",
+    ...rows.map(([f, v, g, met]) => `| ${f} | ${v} | ${g} | ${met} |`),
+  ].join("\n");
 }
