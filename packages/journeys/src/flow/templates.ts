@@ -7,7 +7,7 @@
  */
 import countries from "i18n-iso-countries";
 import en from "i18n-iso-countries/langs/en.json" with { type: "json" };
-import { Liquid, type Template } from "liquidjs";
+import { Context, type Emitter, Liquid, type Template, toValue, toValueSync } from "liquidjs";
 import { checkPathSegments, type FlowData, MAX_STEP_SOURCE_BYTES } from "./data.ts";
 
 countries.registerLocale(en);
@@ -17,12 +17,15 @@ export const MAX_RENDERED_LENGTH = 4096;
 /** Parsed templates kept per process; render runs on every message, parse once per source. */
 const CACHE_SIZE = 1000;
 /**
- * A normal text renders in well under a millisecond; these stop loops, not texts. The time limit is
- * wall-clock, so it is a generous backstop (a loaded machine must not fail a normal text): the count
- * of renders and the memory limit are what stop a runaway loop first.
+ * A normal text renders in well under a millisecond; these stop loops, not texts. Rendering stops
+ * after TEMPLATE_LIMIT steps (liquidjs 10 declares a `templateLimit` render option but
+ * does not enforce it, so renderBudget counts them), when the output passes Telegram's limit
+ * (BoundedEmitter), or at MEMORY_LIMIT allocations (ranges, joins, appends). The time limit is
+ * wall-clock, so it is only a generous backstop: a loaded machine must not fail a normal text.
  */
 const RENDER_LIMIT_MS = 1000;
-const TEMPLATE_LIMIT = 2000;
+/** check() runs once per node and once per block (a loop turn): about 5,000 turns of a one-node loop. */
+const TEMPLATE_LIMIT = 10_000;
 const MEMORY_LIMIT = 1_000_000;
 const FILE_TAGS = ["include", "render", "layout"];
 
@@ -42,6 +45,45 @@ const liquid = new Liquid({
   // Dates render in UTC whatever the server's zone.
   timezoneOffset: 0,
 });
+/**
+ * Liquid calls the render limiter's check() before every tag and output it renders, loop bodies
+ * included: counting those calls bounds a render's work, with the wall-clock deadline kept.
+ */
+function renderBudget(): Context["renderLimit"] {
+  const deadline = performance.now() + RENDER_LIMIT_MS;
+  let left = TEMPLATE_LIMIT;
+  const check = () => {
+    left -= 1;
+    if (left < 0) throw new Error(`template render limit exceeded (${TEMPLATE_LIMIT} steps)`);
+    if (performance.now() > deadline) throw new Error(`template render time limit exceeded (${RENDER_LIMIT_MS} ms)`);
+  };
+  return { check } as unknown as Context["renderLimit"];
+}
+
+/** As Liquid writes a value (its own stringify: nil is empty, a list is its items joined). */
+function stringify(value: unknown): string {
+  const v = toValue(value);
+  if (typeof v === "string") return v;
+  if (v === null || v === undefined) return "";
+  if (Array.isArray(v)) return v.map(stringify).join("");
+  return String(v);
+}
+
+/** Stops the render once the output passes Telegram's limit: the rest would be cut anyway. */
+class OutputFull extends Error {}
+class BoundedEmitter implements Emitter {
+  buffer = "";
+  full = false;
+  write(html: unknown): void {
+    if (this.full) throw new OutputFull("output full");
+    this.buffer += stringify(html);
+    if (this.buffer.length > MAX_RENDERED_LENGTH) {
+      this.full = true;
+      throw new OutputFull("output full");
+    }
+  }
+}
+
 // Unregistered, the tags fail to parse ("tag "include" not found"), inside {% liquid %} too.
 for (const tag of FILE_TAGS) delete liquid.tags[tag];
 
@@ -153,7 +195,14 @@ export function renderTemplate(source: string, data: FlowData): RenderResult {
     const parsed = parse(source);
     if (!parsed.ok) return parsed;
     const scope = { answers: data.answers ?? {}, user: data.user ?? {}, trigger: data.trigger ?? {} };
-    const text = String(liquid.renderSync(parsed.templates, scope, { templateLimit: TEMPLATE_LIMIT }));
+    const ctx = new Context(scope, liquid.options, { sync: true }, { renderLimit: renderBudget(), liquid });
+    const emitter = new BoundedEmitter();
+    try {
+      toValueSync(liquid.renderer.renderTemplates(parsed.templates, ctx, emitter));
+    } catch (err) {
+      if (!emitter.full) throw err;
+    }
+    const text = emitter.buffer;
     if (text.trim() === "") return { ok: false, error: "the text rendered empty" };
     return text.length > MAX_RENDERED_LENGTH
       ? { ok: true, text: cut(text), cut: true }

@@ -128,6 +128,17 @@ describe("renderTemplate", () => {
     }
   });
 
+  it("stops a loop once its output passes 4096 characters, and cuts it", () => {
+    const result = renderTemplate(`{% for i in (1..100000) %}${"z".repeat(100)}{% endfor %}`, data);
+    expect(result).toMatchObject({ ok: true, cut: true });
+    if (result.ok) expect(result.text).toBe(`${"z".repeat(MAX_RENDERED_LENGTH - 1)}…`);
+  });
+
+  it("renders a loop of a thousand turns", () => {
+    const result = renderTemplate("{% for i in (1..1000) %}{% if i == 1000 %}{{ i }}{% endif %}{% endfor %}", data);
+    expect(result).toEqual({ ok: true, text: "1000", cut: false });
+  });
+
   it("keeps a text of exactly 4096 characters whole", () => {
     const source = "y".repeat(MAX_RENDERED_LENGTH);
     expect(renderTemplate(source, data)).toEqual({ ok: true, text: source, cut: false });
@@ -148,11 +159,21 @@ describe("renderTemplate", () => {
     ["a text that renders only spaces", "  {{ answers.nope }}\n", /rendered empty/],
     ["a parse error", "{{ oops", /not closed/],
     ["an include", "{% include 'x' %}", /not allowed/],
-    ["a loop past the render limit", "{% for i in (1..100000) %}{{ i }}{% endfor %}", /limit exceeded/],
+    ["a loop past the render limit", "{% for i in (1..100000) %}{% endfor %}", /render limit exceeded \(10000 steps\)/],
+    [
+      "a loop without output past the render limit",
+      "{% for i in (1..100000) %}{% assign x = i | modulo: 2 %}{% endfor %}",
+      /render limit exceeded/,
+    ],
     [
       "nested loops past the render limit",
-      "{% for i in (1..1000) %}{% for j in (1..1000) %}x{% endfor %}{% endfor %}",
-      /limit exceeded/,
+      "{% for i in (1..1000) %}{% for j in (1..1000) %}{% endfor %}{% endfor %}",
+      /render limit exceeded/,
+    ],
+    [
+      "a capture grown past the render limit",
+      "{% for i in (1..100000) %}{% capture c %}{{ c }}x{% endcapture %}{% endfor %}{{ c | size }}",
+      /render limit exceeded/,
     ],
     [
       "a string doubled past the memory limit",
