@@ -119,6 +119,9 @@ export const severalProcesses: Scenario = {
     await stack.waitWorkers(2, 60_000);
     const workers: (Proc | undefined)[] = [stack.worker, extraWorker];
     const sentBefore = workers.map((w) => w?.count("message sent") ?? 0);
+    /** A send aborted or refused and tried again: a duplicate possible without any process dying. */
+    const RETRY_MSG = "send failed: will retry";
+    const retriesBefore = workers.map((w) => w?.count(RETRY_MSG) ?? 0);
     const callsBefore = stack.fake.calls.length;
     log(`2 APIs (${apis.map((a) => a.url).join(", ")}) and 2 workers up in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 
@@ -394,6 +397,7 @@ export const severalProcesses: Scenario = {
     const peak = Math.max(...peaks);
     const responses429 = calls.filter((c) => telegramIds.includes(c.botId) && c.status === 429).length;
     const sentBy = workers.map((w, i) => (w?.count("message sent") ?? 0) - sentBefore[i]!);
+    const sendRetries = workers.reduce((n, w, i) => n + (w?.count(RETRY_MSG) ?? 0) - retriesBefore[i]!, 0);
     const outcomes = { processed: 0, duplicate: 0 };
     for (const a of acked) if (a.outcome === "processed" || a.outcome === "duplicate") outcomes[a.outcome]++;
 
@@ -449,6 +453,7 @@ export const severalProcesses: Scenario = {
         committed_before_kill_then_redelivered: outcomes.duplicate,
         answered_not_committed_at_kill: inWindow.size,
         duplicates_outside_window: outsideWindow.length,
+        send_retries: sendRetries,
         peak_sends_per_bot_per_s: peak,
         responses_429: responses429,
         driver_s: Number(driverSeconds.toFixed(1)),
