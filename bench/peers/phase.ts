@@ -23,6 +23,7 @@ import type { Stack } from "../../scripts/lib/harness/stack.ts";
 import { deliver } from "../../scripts/lib/harness/webhook.ts";
 import { inParallel } from "../../scripts/lib/parallel.ts";
 import { freePort, type Proc, startProc } from "../../scripts/lib/procs.ts";
+import { dropOutboxBacklog } from "../lib/db.ts";
 import { type MeasuredLoad, runLoad } from "../lib/load-run.ts";
 import { cpuMs } from "../lib/rss.ts";
 import type { BenchBot } from "../lib/setup.ts";
@@ -58,7 +59,10 @@ export interface PeerRun {
   load: MeasuredLoad;
   /** Answers the side stored during the run: equal to the updates answered 2xx, or the run did wrong. */
   stored: number;
-  /** CPU ms per answer: the server (our API; the peer's process), our worker (with the sends of the run's questions, drained), Postgres (the database's backends). */
+  /**
+   * CPU ms per answer: the server (our API; the peer's process), our worker (its CPU over the
+   * questions it sent during the run: one per answer), Postgres (the database's backends).
+   */
   cpu: { server: number | null; worker: number | null; postgres: number | null };
 }
 
@@ -155,7 +159,7 @@ export async function peersPhase(
         });
         runs[side] =
           side === "ours"
-            ? await oursRun(stack, config(stack.apiUrl, oursTargets(bots, users), 500_000_000), users.flat())
+            ? await oursRun(stack, fake, config(stack.apiUrl, oursTargets(bots, users), 500_000_000), users.flat())
             : await peerRun(stack, peer, config(peer.url, peer.targets(users), 600_000_000));
         const run = runs[side]!;
         say(
@@ -301,6 +305,7 @@ async function startUsers(
   updateIdBase: number,
 ): Promise<void> {
   const starts = users.flatMap((list, b) => list.map((user) => ({ b, user })));
+  if (!stack.worker) await stack.startWorker();
   await fake.mark();
   let failed = 0;
   await inParallel(starts, 50, async ({ b, user }, i) => {
@@ -350,24 +355,29 @@ async function drainOutbox(stack: Stack, chats: number[], timeoutMs = 180_000): 
   }
 }
 
-async function oursRun(stack: Stack, config: LoadConfig, users: number[]): Promise<PeerRun> {
+async function oursRun(stack: Stack, fake: FakeClient, config: LoadConfig, users: number[]): Promise<PeerRun> {
+  if (!stack.worker) await stack.startWorker();
   const before = total(await oursStored(stack, users));
+  const sent0 = (await fake.stats()).sent;
   const pg0 = backendCpu(stack.dbName);
-  const worker0 = cpuMs(stack.worker?.child.pid);
-  const load = await runLoad(stack, config, { api: stack.api?.child.pid });
-  // Our answer's next question leaves through the worker at Telegram's pace: its CPU is counted
-  // until every question of the run is sent, as the peer's is inside its request.
-  await drainOutbox(stack, users);
-  const worker1 = cpuMs(stack.worker?.child.pid);
+  const load = await runLoad(stack, config, { api: stack.api?.child.pid, worker: stack.worker?.child.pid });
   const pgMs = backendCpuSince(stack.dbName, pg0);
+  const sent = (await fake.stats()).sent - sent0;
+  // Our next question leaves through the worker at Telegram's pace, partly after the run: the
+  // worker's CPU per question it sent meanwhile stands for the send each answer makes (the peer
+  // sends inside its request). The rest is dropped, as the webhook phase does, so it never runs
+  // under the peer's figures; waiting for it to drain would cost most of a minute per run.
+  await stack.stopWorker();
+  await dropOutboxBacklog(stack);
   const stored = total(await oursStored(stack, users)) - before;
   const n = load.total_requests;
+  const workerMs = load.cpuMsPerRequest.worker;
   return {
     load,
     stored,
     cpu: {
       server: load.cpuMsPerRequest.api ?? null,
-      worker: worker0 !== null && worker1 !== null && n ? (worker1 - worker0) / n : null,
+      worker: workerMs != null && sent > 0 ? (workerMs * n) / sent : null,
       postgres: pgMs !== null && n ? pgMs / n : null,
     },
   };
@@ -414,6 +424,7 @@ async function killOurs(
   opts: PeersOptions,
 ): Promise<KillResult> {
   const flat = users.flat();
+  if (!stack.worker) await stack.startWorker();
   const before = await oursStored(stack, flat);
   await fake.mark();
   const run = await killRun({
