@@ -1,5 +1,7 @@
 /**
- * `npm run verify`: the seed's seven checks (section H), each printing PASS/FAIL with its evidence.
+ * `npm run verify`: the seed's seven checks (section H), then the flow language's group (issue 17:
+ * "Broker Qualification" down each branch, docs/journeys.md's example PUT as is), each printing
+ * PASS/FAIL with its evidence.
  * Alone it brings up a scratch stack — its own database and queue prefix, the fake Bot API, the API
  * and the worker as child processes — and tears it down. `-- --url http://host:port` runs the same
  * checks against a running stack started with the fake Bot API (`npm start -- --fake-telegram`),
@@ -14,6 +16,7 @@ import { AdminClient } from "./lib/harness/admin-client.ts";
 import { FakeClient } from "./lib/harness/fake-client.ts";
 import { Stack } from "./lib/harness/stack.ts";
 import { DEFAULT_FAKE_TELEGRAM_PORT, ROOT, TSX } from "./lib/procs.ts";
+import { qualificationChecks } from "./lib/verify-qualification.ts";
 
 const { values } = parseArgs({
   options: { url: { type: "string" }, telegram: { type: "string" }, verbose: { type: "boolean", default: false } },
@@ -23,8 +26,10 @@ process.env.NODE_ENV ??= "development";
 const TENANT = "entrylab";
 let stack: Stack | undefined;
 let failures = 0;
+let checks = 0;
 
 function report(n: number, name: string, ok: boolean, evidence: string) {
+  checks = Math.max(checks, n);
   if (!ok) failures++;
   console.log(`${ok ? "PASS" : "FAIL"} ${n}. ${name} — ${evidence}`);
 }
@@ -72,9 +77,8 @@ async function main() {
     const admin = new AdminClient({ apiUrl }, TENANT, { token });
     // A tenant exists when it has a bot: connect a fake one unless it has one, then seed.
     const bot = (await admin.bots())[0] ?? (await admin.connectBot());
-    console.log(
-      `bot @${bot.username} (bot_id ${bot.botId}); seed: ${cli("packages/journeys/src/seed/seed-cli.ts", [], env)}`,
-    );
+    const seeded = cli("packages/journeys/src/seed/seed-cli.ts", [], env).replaceAll("\n", "; ");
+    console.log(`bot @${bot.username} (bot_id ${bot.botId}); seed: ${seeded}`);
 
     // 1. Tables exist
     const tables = (
@@ -203,6 +207,17 @@ async function main() {
       (eligible[0] ?? "").startsWith("You’re eligible") && s7?.status === "completed",
       `bot said "${eligible[0] ?? "(nothing)"}"; session ${s7?.status} at ${s7?.completed_at?.toISOString?.() ?? "-"}`,
     );
+
+    // 8–13. The flow language: Broker Qualification down each branch, the docs' example journey.
+    console.log("\nBroker Qualification (issue 17):");
+    await qualificationChecks({
+      admin,
+      db,
+      fakeRoot,
+      bot,
+      tenant: TENANT,
+      report: (name, ok, evidence) => report(checks + 1, name, ok, evidence),
+    });
   } finally {
     await db.end();
   }
@@ -216,5 +231,5 @@ try {
 } finally {
   await stack?.tearDown();
 }
-console.log(failures === 0 ? "\nall 7 checks passed" : `\n${failures} check(s) failed`);
+console.log(failures === 0 ? `\nall ${checks} checks passed` : `\n${failures} of ${checks} check(s) failed`);
 process.exit(failures === 0 ? 0 : 1);
