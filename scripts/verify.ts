@@ -77,7 +77,11 @@ async function main() {
     const admin = new AdminClient({ apiUrl }, TENANT, { token });
     // A tenant exists when it has a bot: connect a fake one unless it has one, then seed.
     const bot = (await admin.bots())[0] ?? (await admin.connectBot());
-    const seeded = cli("packages/journeys/src/seed/seed-cli.ts", [], env).replaceAll("\n", "; ");
+    // The CLI's own lines, not its JSON log lines (LOG_LEVEL info when run against a stack of yours).
+    const seeded = cli("packages/journeys/src/seed/seed-cli.ts", [], env)
+      .split("\n")
+      .filter((line) => !line.startsWith("{"))
+      .join("; ");
     console.log(`bot @${bot.username} (bot_id ${bot.botId}); seed: ${seeded}`);
 
     // 1. Tables exist
