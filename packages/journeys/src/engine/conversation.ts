@@ -4,7 +4,7 @@
  * confirmation, a stale button). Pure, like transition(), which it calls for each session it addresses.
  */
 import { type BotTexts, DEFAULT_BOT_TEXTS } from "./bot-texts.ts";
-import { isLive, questionWaitedOn, transition } from "./transition.ts";
+import { isLive, textTaker, transition } from "./transition.ts";
 import type { Clock, EngineEvent, JourneyDef, OutItem, SessionState, TransitionResult } from "./types.ts";
 
 export const CANCELLED_TEXT = "Done — you've left the conversation. Open your link again whenever you like.";
@@ -117,8 +117,8 @@ export function converse(
   }
 }
 
-/** The session a message is for: the first waiting on a question, else the first live one; -1: none. */
+/** The session a message is for: the one a text answers (textTaker), else the first live one; -1: none. */
 function addressee(live: readonly LiveSession[]): number {
-  const asking = live.findIndex((l) => questionWaitedOn(l.journey, l.session) !== null);
-  return asking >= 0 ? asking : live.findIndex((l) => isLive(l.session));
+  const taker = textTaker(live);
+  return taker ? live.indexOf(taker) : live.findIndex((l) => isLive(l.session));
 }

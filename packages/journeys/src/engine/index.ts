@@ -1,12 +1,4 @@
-export {
-  ALREADY_IN_FLOW,
-  CANCEL_REASONS,
-  EARLY_TOLERANCE_MS,
-  isLive,
-  pickDelayMs,
-  questionWaitedOn,
-  stepsInvalidated,
-  textTaker,
-  transition,
-} from "./transition.ts";
+export * from "./bot-texts.ts";
+export * from "./conversation.ts";
+export * from "./transition.ts";
 export type * from "./types.ts";
