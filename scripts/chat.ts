@@ -11,7 +11,13 @@ import { randomBytes } from "node:crypto";
 import { createInterface } from "node:readline/promises";
 import { parseArgs } from "node:util";
 import pg from "pg";
-import { createDb, createLogger, loadConfigOrExit, seedBrokerSignUp } from "../packages/journeys/src/index.ts";
+import {
+  createDb,
+  createLogger,
+  loadConfigOrExit,
+  seedBrokerQualification,
+  seedBrokerSignUp,
+} from "../packages/journeys/src/index.ts";
 import { type BotEvent, FakeChat, type KeyboardButton, keyboardButtons } from "./lib/harness/fake-client.ts";
 import { signToken } from "./lib/jwt.ts";
 
@@ -60,6 +66,8 @@ async function ensureBot(): Promise<{ bot_id: string; telegram_bot_id: number; u
   );
   const handle = createDb(config.databaseUrl, { max: 1 });
   const seeded = await seedBrokerSignUp(handle.db, config.botTokenEncryptionKey, createLogger("silent"), tenant);
+  // The second seeded journey (branches, buttons, variables): /start broker_qualify.
+  await seedBrokerQualification(handle.db, config.botTokenEncryptionKey, createLogger("silent"), tenant);
   await handle.close();
   console.log(`connected fake bot @${bot.username} for tenant ${tenant}; seed: ${seeded.status}`);
   return bot;

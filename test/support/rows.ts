@@ -29,7 +29,8 @@ export function outboxOf(env: TestEnv, sessionId: string) {
 
 /** The texts a session's outbox holds, in send order. */
 export async function textsOf(env: TestEnv, sessionId: string): Promise<string[]> {
-  return (await outboxOf(env, sessionId)).map((o) => o.messageContent.text);
+  // A row that is not a sendMessage (a callback answer, a keyboard edit) shows as its method.
+  return (await outboxOf(env, sessionId)).map((o) => o.messageContent.text ?? String(o.messageContent.method));
 }
 
 /** A session's delay rows, earliest first. */

@@ -1,4 +1,10 @@
-import { createLogger, loadConfigOrExit, runMigrations, seedBrokerSignUp } from "@journeys/core";
+import {
+  createLogger,
+  loadConfigOrExit,
+  runMigrations,
+  seedBrokerQualification,
+  seedBrokerSignUp,
+} from "@journeys/core";
 import closeWithGrace from "close-with-grace";
 import { buildApp } from "./app.ts";
 import { createApiDeps } from "./deps.ts";
@@ -17,6 +23,7 @@ try {
 const deps = createApiDeps(config, log);
 try {
   await seedBrokerSignUp(deps.db.db, config.botTokenEncryptionKey, log);
+  await seedBrokerQualification(deps.db.db, config.botTokenEncryptionKey, log);
 } catch (err) {
   log.error({ err: (err as Error).message }, "seeding failed; continuing without it");
 }

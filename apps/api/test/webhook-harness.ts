@@ -105,7 +105,8 @@ export function sessionsOfUser(env: TestEnv, userId: number) {
 
 /** The texts queued for a session, in send order. */
 export async function outboxTexts(env: TestEnv, sessionId: string): Promise<string[]> {
-  return (await outboxOf(env, sessionId)).map((o) => o.messageContent.text);
+  // A row that is not a sendMessage (a callback answer, a keyboard edit) shows as its method.
+  return (await outboxOf(env, sessionId)).map((o) => o.messageContent.text ?? String(o.messageContent.method));
 }
 
 /** Row counts of everything an update can write. */

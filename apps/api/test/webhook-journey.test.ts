@@ -140,8 +140,11 @@ describe("step kinds", () => {
     expect((await sessionsOfUser(h.env, user)).map((s) => s.status)).toEqual(["completed", "completed"]);
   });
 
-  it("a conditional step is skipped", async () => {
-    const conditional = { step_type: "conditional", config: { if: { answer: "x", equals: 1 }, goto: 3 } };
+  it("a conditional step whose rules do not hold goes on to the next step", async () => {
+    const conditional = {
+      step_type: "conditional",
+      config: { branches: [{ when: { "==": [{ var: "trigger.param" }, "other"] }, goto: "end" }] },
+    };
     await tenantWithJourney(env, {
       bot,
       startParam: "cond",
@@ -154,17 +157,20 @@ describe("step kinds", () => {
     expect(await outboxTexts(env, session!.id)).toEqual(["before", "after"]);
   });
 
-  it("a conditional step before a question is skipped and the question asked", async () => {
-    const conditional = { step_type: "conditional", config: {} };
+  it("a conditional step jumps to the step its first holding rule names", async () => {
+    const conditional = {
+      step_type: "conditional",
+      config: { branches: [{ when: { "==": [{ var: "trigger.param" }, "cond_q"] }, goto: "name" }] },
+    };
     const { stepIds } = await tenantWithJourney(env, {
       bot,
       startParam: "cond_q",
-      steps: [conditional, ask("Name?", "name", "text")],
+      steps: [conditional, message("skipped"), { ...ask("Name?", "name", "text"), key: "name" }],
     });
     const user = h.newUser();
     await bot.say(user, "/start cond_q");
     const [session] = await sessionsOfUser(h.env, user);
-    expect(session).toMatchObject({ status: "active", currentStepId: stepIds[1] });
+    expect(session).toMatchObject({ status: "active", currentStepId: stepIds[2] });
     expect(await outboxTexts(env, session!.id)).toEqual(["Name?"]);
   });
 

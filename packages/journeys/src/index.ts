@@ -21,6 +21,7 @@ export * from "./queue/effects.ts";
 export * from "./queue/names.ts";
 export * from "./repo/index.ts";
 export * from "./retry.ts";
+export * from "./seed/broker-qualification.ts";
 export * from "./seed/broker-sign-up.ts";
 export * from "./step-config.ts";
 export * from "./telegram/api.ts";

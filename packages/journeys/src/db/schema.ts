@@ -21,6 +21,7 @@ import {
   uuid,
   varchar,
 } from "drizzle-orm/pg-core";
+import type { OutItem } from "../engine/types.ts";
 
 export const JOURNEY_STATUSES = ["draft", "active", "paused", "archived"] as const;
 export const RE_ENTRY_POLICIES = ["allow", "block", "restart"] as const;
@@ -237,7 +238,8 @@ export const journeyOutbox = pgTable(
     botId: varchar("bot_id").notNull(),
     sessionId: uuid("session_id").references(() => journeyUserSessions.id, { onDelete: "cascade" }),
     telegramChatId: bigint("telegram_chat_id", { mode: "number" }).notNull(),
-    messageContent: jsonb("message_content").notNull().$type<{ text: string }>(),
+    /** One Bot API call (engine/types.ts OutItem): no `method` is sendMessage {text, reply_markup?}. */
+    messageContent: jsonb("message_content").notNull().$type<OutItem>(),
     status: varchar("status").notNull().default("pending").$type<ScheduledStatus>(),
     attempts: integer("attempts").notNull().default(0),
     createdAt: ts("created_at").notNull().defaultNow(),

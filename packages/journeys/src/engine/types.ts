@@ -93,7 +93,7 @@ export type ReplyMarkup = InlineKeyboardMarkup | ReplyKeyboardMarkup | { remove_
 export type OutItem =
   | { method?: undefined; text: string; reply_markup?: ReplyMarkup; seal?: { step_id: string; entered_at_ms: number } }
   | { method: "answerCallbackQuery"; callback_query_id: string; text?: string }
-  | { method: "editMessageReplyMarkup"; message_id: number; reply_markup?: InlineKeyboardMarkup };
+  | { method: "editMessageReplyMarkup"; message_id: number; reply_markup?: InlineKeyboardMarkup; text?: undefined };
 
 /** A delay row as the worker found it when its job ran. */
 export interface DelayRow {
