@@ -171,7 +171,12 @@ describe("every other update is answered 200 and ignored", () => {
     expect(res.status).toBe(200);
     expect(JSON.parse(res.body)).toEqual({ ok: true, status: "processed" });
     const [after] = await sessionsOfUser(h.env, user);
-    expect(after).toMatchObject({ id: session!.id, status: "active", answers: {}, currentStepId: session!.currentStepId });
+    expect(after).toMatchObject({
+      id: session!.id,
+      status: "active",
+      answers: {},
+      currentStepId: session!.currentStepId,
+    });
   });
 
   it("and the session still takes the next plain text as its answer", async () => {

@@ -316,7 +316,7 @@ function contact(
   clock: Clock,
 ): TransitionResult {
   const step = questionWaitedOn(journey, session);
-  if (!step || step.config.validation !== "phone") return media(journey, session, clock);
+  if (step?.config.validation !== "phone") return media(journey, session, clock);
   if (!event.own) return invalidAnswer(step, session, clock, [{ text: NOT_YOUR_CONTACT }]);
   const phone = phoneFromContact(event.phone, defaultRegion(journey, session, step));
   if (phone === null) return invalidAnswer(step, session, clock, [{ text: PHONE_PLEASE }]);
