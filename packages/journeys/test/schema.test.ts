@@ -92,7 +92,11 @@ const SEED: Record<string, Col[]> = {
 };
 
 /** Columns added to the seed's tables (SPEC §10: new columns are additions), by table. */
-const ADDED: Record<string, string[]> = { journey_steps: ["removed_at"], journeys: ["steps_version"] };
+const ADDED: Record<string, string[]> = {
+  journey_steps: ["removed_at", "key"],
+  journeys: ["steps_version"],
+  journey_user_sessions: ["step_entered_at", "context"],
+};
 
 describe("migrated schema", () => {
   it("has exactly the expected tables in public; drizzle's journal lives in schema drizzle", async () => {

@@ -192,13 +192,19 @@ const textEvent = (u: { text: string; forwarded?: boolean; languageCode?: string
   languageCode: u.languageCode ?? null,
 });
 
-/** A write that also records the update: null when the update was recorded meanwhile. */
+/**
+ * A write that also records the update: null when the update was recorded meanwhile, or when the
+ * statement lost a deadlock. That one is real: a redelivery of the same update on the locking path
+ * claims the update and then waits for the session row, while this statement holds the row and waits
+ * for the claim. The statement is single and rolled back whole, so the locking path just takes over.
+ */
 async function unlessRecorded<T>(write: Promise<T>): Promise<T | null> {
   try {
     return await write;
   } catch (err) {
     const e = err as { table?: string; cause?: { table?: string } };
     if (pgCode(err) === "23505" && (e.table ?? e.cause?.table) === "processed_updates") return null;
+    if (pgCode(err) === "40P01") return null;
     throw err;
   }
 }
