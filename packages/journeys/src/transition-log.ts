@@ -84,6 +84,8 @@ function line(h: Exclude<Happening, { kind: "delay_scheduled" }>): Line {
       ];
     case "render_failed":
       return ["warn", { step_id: h.stepId, error: h.error }, "step text failed to render: nothing sent for it"];
+    case "message_empty":
+      return ["info", { step_id: h.stepId }, "message step rendered empty (its variables unset): nothing sent"];
     case "text_cut":
       return ["warn", { step_id: h.stepId }, "rendered text over 4096 characters: cut with an ellipsis"];
     case "waiting_acknowledged":

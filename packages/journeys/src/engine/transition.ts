@@ -6,7 +6,7 @@
  * decide nothing themselves; test/engine/parity.test.ts checks that they leave the same rows.
  */
 import { LIVE_STATUSES } from "../db/schema.ts";
-import { evaluateRule, type FlowData, renderTemplate } from "../flow/index.ts";
+import { evaluateRule, type FlowData, RENDERED_EMPTY, renderTemplate } from "../flow/index.ts";
 import { type ChoiceOption, phoneFromContact, type ValidationKind, validateAnswer } from "../validation/index.ts";
 import { type BotTexts, DEFAULT_BOT_TEXTS } from "./bot-texts.ts";
 import type {
@@ -401,7 +401,12 @@ function runFrom(journey: JourneyDef, change: SessionChange, from: StepDef | nul
     let next: StepDef | null = liveStepAfter(journey, step);
     switch (step.stepType) {
       case "message": {
-        const text = render(step, String(config.text), s, log);
+        const text = render(step, String(config.text), s, log, true);
+        if (text === EMPTY) {
+          // Only unset variables in it (a path that skipped the question): nothing to send, go on.
+          log.push({ kind: "message_empty", stepId: step.id });
+          break;
+        }
         if (text === null) return stopAt(s, step, "the text failed to render", log);
         change.outbox.push(withLinks({ text }, config.buttons));
         log.push({ kind: "message_queued", stepId: step.id, stepOrder: step.stepOrder });
@@ -476,6 +481,9 @@ function stopAt(s: SessionState, step: StepDef, reason: string, log: Happening[]
   log.push({ kind: "run_stopped", stepId: step.id, reason });
 }
 
+/** A message text that rendered to nothing (its variables unset). */
+const EMPTY = Symbol("empty");
+
 /** What rules and templates read: the answers, and who started the session with which link. */
 const flowData = (s: SessionState): FlowData => ({
   answers: s.answers,
@@ -487,9 +495,24 @@ const flowData = (s: SessionState): FlowData => ({
  * A step text rendered for the session (LiquidJS, flow/templates.ts); a text with no tags as it is.
  * Null when it fails to render (and that is logged); cut at Telegram's limit when too long.
  */
-function render(step: StepDef, source: string, s: SessionState, log?: Happening[]): string | null {
+function render(step: StepDef, source: string, s: SessionState, log?: Happening[]): string | null;
+function render(
+  step: StepDef,
+  source: string,
+  s: SessionState,
+  log: Happening[],
+  allowEmpty: true,
+): string | null | typeof EMPTY;
+function render(
+  step: StepDef,
+  source: string,
+  s: SessionState,
+  log?: Happening[],
+  allowEmpty = false,
+): string | null | typeof EMPTY {
   if (!source.includes("{{") && !source.includes("{%")) return source;
   const out = renderTemplate(source, flowData(s));
+  if (!out.ok && allowEmpty && out.error === RENDERED_EMPTY) return EMPTY;
   if (!out.ok) {
     log?.push({ kind: "render_failed", stepId: step.id, error: out.error });
     return null;

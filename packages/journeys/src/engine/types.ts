@@ -174,6 +174,7 @@ export type Happening =
   | { kind: "run_stopped"; stepId: string; reason: string }
   | { kind: "render_failed"; stepId: string; error: string }
   | { kind: "text_cut"; stepId: string }
+  | { kind: "message_empty"; stepId: string }
   | { kind: "waiting_acknowledged" }
   | { kind: "button_stale"; stepId: string }
   | { kind: "session_completed" };

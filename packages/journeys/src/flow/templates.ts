@@ -30,6 +30,8 @@ const MEMORY_LIMIT = 1_000_000;
 const FILE_TAGS = ["include", "render", "layout"];
 
 type Check = { ok: true; vars: string[] } | { ok: false; error: string };
+/** The error of a text that rendered to nothing but whitespace (Telegram refuses empty messages). */
+export const RENDERED_EMPTY = "the text rendered empty";
 export type RenderResult = { ok: true; text: string; cut: boolean } | { ok: false; error: string };
 
 const liquid = new Liquid({
@@ -203,7 +205,7 @@ export function renderTemplate(source: string, data: FlowData): RenderResult {
       if (!emitter.full) throw err;
     }
     const text = emitter.buffer;
-    if (text.trim() === "") return { ok: false, error: "the text rendered empty" };
+    if (text.trim() === "") return { ok: false, error: RENDERED_EMPTY };
     return text.length > MAX_RENDERED_LENGTH
       ? { ok: true, text: cut(text), cut: true }
       : { ok: true, text, cut: false };

@@ -8,6 +8,8 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { questionWaitedOn, transition } from "../../src/engine/transition.ts";
+import type { JourneyDef, SessionState } from "../../src/engine/types.ts";
 import type { FlowData } from "../../src/flow/data.ts";
 import { checkFlow, type FlowStep, nextIndexAfterConditional } from "../../src/flow/graph.ts";
 
@@ -209,6 +211,47 @@ describe("checkFlow over random journeys", () => {
         throw new Error(`ran ${steps.length + 1} hops without waiting from step ${start % steps.length}`);
       }),
       { numRuns: 2000 },
+    );
+  });
+
+  it("transition() runs a journey it accepts to a question, a delay or the end, whatever the answers", () => {
+    const clock = { now: new Date("2026-12-04T12:00:00Z"), random: () => 0.5 };
+    fc.assert(
+      fc.property(journeyArb, fc.array(fc.integer({ min: -2, max: 12 }), { maxLength: 12 }), (steps, replies) => {
+        fc.pre(checkFlow(steps).errors.length === 0);
+        const journey: JourneyDef = {
+          id: "j",
+          reEntryPolicy: "block",
+          steps: steps.map((st) => ({
+            id: `id${st.index}`,
+            stepOrder: st.index + 1,
+            stepType: st.stepType,
+            config: st.config,
+            removed: false,
+            key: st.key ?? null,
+          })),
+        };
+        const settled = (r: ReturnType<typeof transition>): SessionState | null => {
+          expect(r.happened.some((h) => h.kind === "run_stopped" || h.kind === "render_failed")).toBe(false);
+          const s = r.changes.at(-1)?.session ?? null;
+          if (s) {
+            const waitsNow = questionWaitedOn(journey, s) !== null || s.status === "waiting_delay";
+            expect(waitsNow || s.status === "completed").toBe(true);
+          }
+          return s;
+        };
+        let s = settled(transition(journey, null, { type: "start", param: "p", user: { id: 1, chatId: 1 } }, clock));
+        for (const reply of replies) {
+          if (!s || s.status === "completed") return;
+          if (s.status === "waiting_delay" && s.currentStepId) {
+            const delay = { id: "d", stepId: s.currentStepId, status: "pending" as const, scheduledFor: clock.now };
+            s = settled(transition(journey, s, { type: "delay_fired", delay }, clock)) ?? s;
+          } else {
+            s = settled(transition(journey, s, { type: "text", text: String(reply) }, clock)) ?? s;
+          }
+        }
+      }),
+      { numRuns: 500 },
     );
   });
 });
