@@ -1,7 +1,7 @@
 /**
  * `npm run test:faults`: the fault and abuse suite (issue 8). Brings up a scratch stack — its own
  * database, a private redis-server, a TCP proxy in front of Postgres, the fake Bot API, and the API
- * and worker as child processes — runs the six scenarios against it, prints what was tried and
+ * and worker as child processes — runs the seven scenarios against it, prints what was tried and
  * what was lost, writes faults/results.json and tears everything down, also on failure.
  * `-- --scenario 2,5` runs some of them (development); `-- --verbose` echoes the child processes'
  * logs; FAULTS_SEED=<n> replays a run's random choices.
