@@ -9,6 +9,14 @@ function reject(res: HttpResult, ...values: (string | null)[]): boolean {
   return res.status === 400 && values.some((v) => v !== null && unstorable(v));
 }
 
+/**
+ * Step texts are LiquidJS templates (issue 17): a text with `{{` or `{%` that does not parse, or that
+ * names a variable no question sets, is refused with 400 naming config.text — not stored half-read.
+ */
+function templateRefused(res: HttpResult, text: string): boolean {
+  return res.status === 400 && /config\.text/.test(res.body) && /\{\{|\{%/.test(text);
+}
+
 export async function verbatim(env: Env): Promise<void> {
   const { c, d } = env;
   // -- Names, descriptions, step texts with metacharacters: stored and read back verbatim.
@@ -47,7 +55,9 @@ export async function verbatim(env: Env): Promise<void> {
       if (!below500(put) || !below500(trig)) return false;
       if (put.status === 429 || trig.status === 429) return true;
       const paramOk = START_PARAM_RE.test(param) ? trig.status === 200 : trig.status === 400;
-      if (put.status !== 200) return paramOk && (text.trim() === "" || text.length > 4096 || reject(put, text));
+      if (put.status !== 200) {
+        return paramOk && (text.trim() === "" || text.length > 4096 || reject(put, text) || templateRefused(put, text));
+      }
       const back = await asTenant(env, d.admin, "GET", `/api/journeys/${d.journeyId}/steps`);
       if (back.status === 429) return paramOk;
       const got = JSON.parse(back.body) as { steps: { config: { text?: string } }[] };
