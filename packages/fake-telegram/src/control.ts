@@ -13,36 +13,27 @@ export async function handleControl(fake: ControlledFake, req: IncomingMessage, 
   const q = (name: string) => query.get(name) ?? undefined;
   const body = req.method === "POST" ? parseJsonObject(await readBody(req)) : {};
 
+  /** Records after `since_seq` (bot/chat filtered), waiting up to `wait_ms` for the first one. */
+  async function longPoll<T>(key: string, after: (since: number, filter: ReturnType<typeof filterOf>) => T[]) {
+    const since = intParam(q("since_seq")) ?? 0;
+    const filter = filterOf(q("bot_id"), q("chat_id"));
+    const waitMs = Math.min(Math.max(intParam(q("wait_ms")) ?? 0, 0), MAX_WAIT_MS);
+    const gone = new AbortController();
+    res.on("close", () => gone.abort());
+    const newer = () => {
+      const found = after(since, filter);
+      return found.length > 0 ? found : undefined;
+    };
+    const found = (await fake.waitForSent(newer, waitMs, gone.signal)) ?? [];
+    if (!res.destroyed) sendJson(res, 200, { [key]: found });
+  }
+
   switch (`${req.method} ${route}`) {
-    case "GET sent": {
-      const since = intParam(q("since_seq")) ?? 0;
-      const filter = filterOf(q("bot_id"), q("chat_id"));
-      const waitMs = Math.min(Math.max(intParam(q("wait_ms")) ?? 0, 0), MAX_WAIT_MS);
-      const gone = new AbortController();
-      res.on("close", () => gone.abort());
-      const newer = () => {
-        const found = fake.sentAfter(since, filter);
-        return found.length > 0 ? found : undefined;
-      };
-      const messages = (await fake.waitForSent(newer, waitMs, gone.signal)) ?? [];
-      if (!res.destroyed) sendJson(res, 200, { messages });
-      return;
-    }
-    case "GET events": {
+    case "GET sent":
+      return longPoll("messages", (since, filter) => fake.sentAfter(since, filter));
+    case "GET events":
       // As "GET sent", with the bot's callback answers and keyboard edits between its messages.
-      const since = intParam(q("since_seq")) ?? 0;
-      const filter = filterOf(q("bot_id"), q("chat_id"));
-      const waitMs = Math.min(Math.max(intParam(q("wait_ms")) ?? 0, 0), MAX_WAIT_MS);
-      const gone = new AbortController();
-      res.on("close", () => gone.abort());
-      const newer = () => {
-        const found = fake.eventsAfter(since, filter);
-        return found.length > 0 ? found : undefined;
-      };
-      const events = (await fake.waitForSent(newer, waitMs, gone.signal)) ?? [];
-      if (!res.destroyed) sendJson(res, 200, { events });
-      return;
-    }
+      return longPoll("events", (since, filter) => fake.eventsAfter(since, filter));
     case "GET calls": {
       const since = intParam(q("since_seq")) ?? 0;
       return sendJson(res, 200, { calls: fake.calls.filter((c) => c.seq > since) });

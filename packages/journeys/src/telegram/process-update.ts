@@ -156,7 +156,7 @@ const candidates = (repo: TenantRepository, live: SessionRead[]): Promise<Candid
  */
 export async function answerWithoutLock(
   repo: TenantRepository,
-  bot: WebhookBot | string,
+  b: WebhookBot,
   updateId: number,
   update: { userId: number; chatId?: number; text: string; forwarded?: boolean; languageCode?: string },
   log: Logger,
@@ -164,7 +164,6 @@ export async function answerWithoutLock(
   /** The read, when the caller made it (a test putting a concurrent write between read and write). */
   peeked?: { seen: boolean; live: SessionRead[] },
 ): Promise<{ detail: string; effects: Effects } | null> {
-  const b: WebhookBot = typeof bot === "string" ? { botId: bot, tenantId: repo.tenantId, username: "" } : bot;
   const { seen, live } = peeked ?? (await repo.sessions.peekLive(b.botId, updateId, update.userId));
   if (seen) return null;
   const cands = await candidates(repo, live);
@@ -213,12 +212,10 @@ async function unlessRecorded<T>(write: Promise<T>): Promise<T | null> {
 export async function answerLocked(
   repo: TenantRepository,
   run: Run,
-  bot: WebhookBot | string,
+  b: WebhookBot,
   live: SessionRead[],
-  update: { userId: number; chatId?: number; text: string; forwarded?: boolean; languageCode?: string } | string,
+  u: { userId: number; chatId?: number; text: string; forwarded?: boolean; languageCode?: string },
 ): Promise<string> {
-  const b: WebhookBot = typeof bot === "string" ? { botId: bot, tenantId: repo.tenantId, username: "" } : bot;
-  const u = typeof update === "string" ? { text: update, userId: 0 } : update;
   const cands = await candidates(repo, live);
   const c = converse(b.texts, cands, textEvent(u), run.clock());
   const chatId = u.chatId ?? cands[0]?.session.telegramChatId ?? u.userId;

@@ -46,7 +46,15 @@ async function started() {
 type Peeked = { seen: boolean; live: SessionRead[] };
 /** The lock-free write of `text` for a read made earlier (`peeked`); null when it wrote nothing. */
 const unlocked = (repo: TenantRepository, botId: string, user: number, id: number, peeked: Peeked, text: string) =>
-  answerWithoutLock(repo, botId, id, { userId: user, text }, log, undefined, peeked);
+  answerWithoutLock(
+    repo,
+    { botId, tenantId: repo.tenantId, username: "" },
+    id,
+    { userId: user, text },
+    log,
+    undefined,
+    peeked,
+  );
 
 const recorded = async (botId: string, id: number) =>
   (await env.handle.pool.query("SELECT 1 FROM processed_updates WHERE bot_id = $1 AND update_id = $2", [botId, id]))

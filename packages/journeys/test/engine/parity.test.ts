@@ -82,7 +82,10 @@ async function locking(w: World, updateId: number, text: string) {
   await w.repo.transaction(async (tx) => {
     const { claimed, live } = await tx.sessions.claimUpdateLockingLive(w.botId, updateId, w.user);
     expect(claimed).toBe(true);
-    await answerLocked(tx, run, w.botId, live, text);
+    await answerLocked(tx, run, { botId: w.botId, tenantId: tx.tenantId, username: "" }, live, {
+      userId: w.user,
+      text,
+    });
   });
   run.committed();
 }
@@ -92,7 +95,15 @@ async function lockFree(w: World, updateId: number, text: string, stale: boolean
   const { seen, live } = await w.repo.sessions.peekLive(w.botId, updateId, w.user);
   expect(seen).toBe(false);
   if (stale) await touch(w);
-  const done = await answerWithoutLock(w.repo, w.botId, updateId, { userId: w.user, text }, log, clock, { seen, live });
+  const done = await answerWithoutLock(
+    w.repo,
+    { botId: w.botId, tenantId: w.repo.tenantId, username: "" },
+    updateId,
+    { userId: w.user, text },
+    log,
+    clock,
+    { seen, live },
+  );
   if (done) return true;
   await locking(w, updateId, text); // as processUpdate: the locking path takes over
   return false;
